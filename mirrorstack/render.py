@@ -1,0 +1,168 @@
+"""The files rendered into the build folder, and the exact values each one takes.
+
+Each rendered file is one `Output`: a template, a target under build/, and a
+function that picks from the configuration only the values that template uses, so
+doit re-renders a file exactly when its template or its values change.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mirrorstack.files import write_atomically
+from mirrorstack.settings import Configuration
+from mirrorstack.templates import render_template
+
+# Jaeger 2 (the Go module jaeger v1.75.0) serves its own metrics and health here.
+JAEGER_METRICS_PORT = 8888
+JAEGER_HEALTH_PORT = 13133
+JAEGER_HEALTH_PATH = "/status"
+
+Context = Callable[[Configuration], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file under build/: a rendered template, or a copy if context is None."""
+
+    target: str
+    template: str
+    context: Context | None
+
+    def values(self, configuration: Configuration) -> dict[str, Any]:
+        return self.context(configuration) if self.context else {}
+
+
+def _compose(configuration: Configuration) -> dict[str, Any]:
+    settings = configuration.settings
+    project = configuration.project
+    return {
+        "project": settings.stack.project,
+        "bind_address": settings.stack.bind_address,
+        "images": configuration.images.model_dump(),
+        "mirror": settings.mirror.model_dump(),
+        "push_registry": settings.push_registry.model_dump(),
+        "upstream": settings.upstream.model_dump(),
+        "prometheus": settings.prometheus.model_dump(),
+        "jaeger": settings.jaeger.model_dump(),
+        "loki": settings.loki.model_dump(),
+        "alloy": settings.alloy.model_dump(),
+        "grafana": settings.grafana.model_dump(),
+        "docker_socket": settings.docker.socket,
+        "jaeger_health_port": JAEGER_HEALTH_PORT,
+        "jaeger_health_path": JAEGER_HEALTH_PATH,
+        "build_dir": str(project.build_dir.resolve()),
+        "certs_dir": str(project.certs_dir.resolve()),
+        "secrets_dir": str(project.build_dir.resolve() / "secrets"),
+    }
+
+
+def _mirror_registry(configuration: Configuration) -> dict[str, Any]:
+    mirror = configuration.settings.mirror
+    proxy = {"remote_url": mirror.upstream_url, "ttl": mirror.cache_ttl}
+    return {"service": "mirror", "tls": True, "proxy": proxy}
+
+
+def _push_registry(configuration: Configuration) -> dict[str, Any]:
+    return {"service": "push-registry", "tls": True, "proxy": None}
+
+
+def _upstream_registry(configuration: Configuration) -> dict[str, Any]:
+    return {"service": "upstream", "tls": False, "proxy": None}
+
+
+def _prometheus(configuration: Configuration) -> dict[str, Any]:
+    return {
+        "jaeger_enabled": configuration.settings.jaeger.enabled,
+        "jaeger_metrics_port": JAEGER_METRICS_PORT,
+    }
+
+
+def _loki(configuration: Configuration) -> dict[str, Any]:
+    return {"loki": configuration.settings.loki.model_dump()}
+
+
+def _alloy(configuration: Configuration) -> dict[str, Any]:
+    return {
+        "alloy": configuration.settings.alloy.model_dump(),
+        "project": configuration.settings.stack.project,
+        "docker_socket": "unix:///var/run/docker.sock",
+        "loki_push_url": "http://loki:3100/loki/api/v1/push",
+    }
+
+
+def _grafana_datasources(configuration: Configuration) -> dict[str, Any]:
+    settings = configuration.settings
+    return {
+        "prometheus_url": "http://prometheus:9090",
+        "loki_url": "http://loki:3100",
+        "jaeger_url": "http://jaeger:16686",
+        "loki_enabled": settings.loki.enabled,
+        "jaeger_enabled": settings.jaeger.enabled,
+    }
+
+
+def _grafana_dashboards(configuration: Configuration) -> dict[str, Any]:
+    return {"dashboards_path": "/etc/grafana/dashboards"}
+
+
+OUTPUTS: tuple[Output, ...] = (
+    Output("compose.yaml", "stack/compose.yaml.j2", _compose),
+    Output(
+        "registry/mirror-config.yml",
+        "config/registry/registry-config.yml.j2",
+        _mirror_registry,
+    ),
+    Output(
+        "registry/push-registry-config.yml",
+        "config/registry/registry-config.yml.j2",
+        _push_registry,
+    ),
+    Output(
+        "registry/upstream-config.yml",
+        "config/registry/registry-config.yml.j2",
+        _upstream_registry,
+    ),
+    Output(
+        "prometheus/prometheus.yml", "config/prometheus/prometheus.yml.j2", _prometheus
+    ),
+    Output("loki/loki-config.yaml", "config/loki/loki-config.yaml.j2", _loki),
+    Output("alloy/config.alloy", "config/alloy/config.alloy.j2", _alloy),
+    Output(
+        "grafana/provisioning/datasources/datasources.yaml",
+        "config/grafana/provisioning/datasources/datasources.yaml.j2",
+        _grafana_datasources,
+    ),
+    Output(
+        "grafana/provisioning/dashboards/dashboards.yaml",
+        "config/grafana/provisioning/dashboards/dashboards.yaml.j2",
+        _grafana_dashboards,
+    ),
+    Output(
+        "grafana/dashboards/registry.json",
+        "config/grafana/dashboards/registry.json",
+        None,
+    ),
+)
+
+
+def render_output(output: Output, configuration: Configuration) -> None:
+    """Write one output under build/."""
+    project = configuration.project
+    target = project.build_dir / output.target
+    template = project.root / output.template
+    if output.context is None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, target)
+        return
+    text = render_template(template, output.values(configuration))
+    write_atomically(target, text.encode())
+
+
+def record_profile(configuration: Configuration) -> None:
+    """Remember which profile build/ was rendered for."""
+    path = configuration.project.rendered_profile_file
+    write_atomically(path, f"{configuration.profile}\n".encode())

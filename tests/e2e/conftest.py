@@ -1,0 +1,184 @@
+"""The real stack, rendered by the kit's own doit graph and started with testcontainers.
+
+Stand-in images (ci/build-images.sh) replace the official ones, a local registry
+seeded with a sample image plays Docker Hub, and every port is moved off the
+defaults so a user's own stack on this machine is left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import tomli_w
+from testcontainers.compose import DockerCompose
+
+from mirrorstack import daemon, upstream
+from mirrorstack.settings import Configuration, Project, load
+
+log = logging.getLogger(__name__)
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
+PROFILE = "e2e"
+KIT_FILES = ("config", "cfssl", "stack", "dodo.py", "tasks.py")
+
+# Off the defaults, so a user's stack on 5000, 9090 ... is not disturbed.
+E2E_OVERRIDES = {
+    "stack": {"project": "mirrorstack-e2e"},
+    "mirror": {"port": 15000},
+    "push_registry": {"port": 15002},
+    "upstream": {"port": 15003},
+    "prometheus": {"port": 19090},
+    "jaeger": {"ui_port": 26686, "otlp_grpc_port": 14317, "otlp_http_port": 14318},
+}
+
+
+def _e2e_profile(offline_profile: Path) -> dict[str, object]:
+    with offline_profile.open("rb") as handle:
+        profile = tomllib.load(handle)
+    for section, values in E2E_OVERRIDES.items():
+        profile.setdefault(section, {}).update(values)
+    return profile
+
+
+def run_kit(project_root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """Run one of the kit's own commands (`invoke ...`) in the e2e project."""
+    environment = {**os.environ, "MIRRORSTACK_PROFILE": PROFILE}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "invoke",
+            "--search-root",
+            str(project_root),
+            *arguments,
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+    )
+    log.info(
+        "invoke %s -> %s\n%s%s",
+        " ".join(arguments),
+        result.returncode,
+        result.stdout,
+        result.stderr,
+    )
+    return result
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A copy of the kit with an e2e profile, certificates issued and files rendered."""
+    root = tmp_path_factory.mktemp("mirrorstack-e2e")
+    for name in KIT_FILES:
+        source = REPOSITORY_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, root / name)
+        else:
+            shutil.copy2(source, root / name)
+    profile = _e2e_profile(root / "config" / "profiles" / "offline.toml")
+    (root / "config" / "profiles" / f"{PROFILE}.toml").write_text(
+        tomli_w.dumps(profile)
+    )
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "doit",
+            "-f",
+            str(root / "dodo.py"),
+            "env",
+            "certs",
+            "render",
+        ],
+        env={**os.environ, "MIRRORSTACK_PROFILE": PROFILE},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return Project(root)
+
+
+@pytest.fixture(scope="session")
+def configuration(project: Project) -> Configuration:
+    return load(project, PROFILE)
+
+
+@pytest.fixture(scope="session")
+def running_stack(configuration: Configuration) -> Iterator[DockerCompose]:
+    """The rendered compose stack, healthy, with the upstream seeded."""
+    build_dir = configuration.project.build_dir
+    stack = DockerCompose(
+        build_dir, compose_file_name="compose.yaml", pull=False, wait=True
+    )
+    stack.start()
+    try:
+        upstream.seed(configuration)
+        yield stack
+    finally:
+        stack.stop(down=True)
+
+
+DAEMON_VARIABLE = "MIRRORSTACK_ALLOW_DAEMON_CHANGES"
+
+
+@pytest.fixture(scope="session")
+def configured_daemon(
+    project: Project, configuration: Configuration, running_stack: DockerCompose
+) -> Iterator[str]:
+    """This machine's dockerd using the e2e mirror; its files restored afterwards."""
+    if os.environ.get(DAEMON_VARIABLE) != "1":
+        pytest.skip(f"changes the machine's Docker daemon; set {DAEMON_VARIABLE}=1")
+    mode = daemon.current_mode()
+    paths = daemon.daemon_paths(mode, Path.home(), os.environ)
+    settings = configuration.settings
+    trust_dirs = [
+        paths.certs_d / f"{settings.mirror.hostname}:{port}"
+        for port in (settings.mirror.port, settings.push_registry.port)
+    ]
+    saved = _save([paths.daemon_json, *trust_dirs])
+    try:
+        for command in ("configure-docker-tls", "configure-mirror"):
+            result = run_kit(project.root, command)
+            assert result.returncode == 0, result.stdout + result.stderr
+        yield f"https://{settings.mirror.hostname}:{settings.mirror.port}"
+    finally:
+        _restore(saved)
+        daemon.reload_daemon(mode, paths, os.environ)
+
+
+def _save(paths: list[Path]) -> dict[Path, bytes | dict[str, bytes] | None]:
+    saved: dict[Path, bytes | dict[str, bytes] | None] = {}
+    for path in paths:
+        if path.is_dir():
+            saved[path] = {child.name: child.read_bytes() for child in path.iterdir()}
+        elif path.is_file():
+            saved[path] = path.read_bytes()
+        else:
+            saved[path] = None
+    return saved
+
+
+def _restore(saved: dict[Path, bytes | dict[str, bytes] | None]) -> None:
+    for path, content in saved.items():
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        elif isinstance(content, dict):
+            path.mkdir(parents=True)
+            for name, data in content.items():
+                (path / name).write_bytes(data)

@@ -1,0 +1,195 @@
+"""The mirror end to end: TLS, pulls through the daemon, the cache, pushes, metrics."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import time
+
+import docker
+import httpx
+import pytest
+
+from mirrorstack.docker_checks import push_to_registries
+from mirrorstack.http import kit_client, kit_ssl_context
+from mirrorstack.registry_api import RegistryClient
+from mirrorstack.tls_probe import probe, refuses_tls_1_1
+
+pytestmark = pytest.mark.e2e
+
+SAMPLE = "busybox"
+SAMPLE_TAG = "1.35.0"
+
+
+def mirror_address(configuration):
+    mirror = configuration.settings.mirror
+    return mirror.hostname, mirror.port
+
+
+def openssl_s_client(address, *options):
+    return subprocess.run(
+        [
+            "openssl",
+            "s_client",
+            "-connect",
+            address,
+            "-servername",
+            "localhost",
+            *options,
+        ],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def prometheus_query(configuration, query):
+    settings = configuration.settings
+    url = f"http://127.0.0.1:{settings.prometheus.port}/api/v1/query"
+    response = httpx.get(url, params={"query": query}, timeout=10)
+    response.raise_for_status()
+    return response.json()["data"]["result"]
+
+
+def wait_for_query(configuration, query, timeout=90):
+    deadline = time.monotonic() + timeout
+    result = []
+    while time.monotonic() < deadline:
+        result = prometheus_query(configuration, query)
+        if result and any(float(sample["value"][1]) > 0 for sample in result):
+            return result
+        time.sleep(3)
+    return result
+
+
+def test_mirror_chain_verifies_against_the_kit_root_alone(
+    project, configuration, running_stack
+):
+    host, port = mirror_address(configuration)
+
+    with httpx.Client(verify=kit_ssl_context(project)) as client:
+        response = client.get(f"https://{host}:{port}/v2/")
+
+    assert response.status_code == 200
+    assert response.headers["docker-distribution-api-version"] == "registry/2.0"
+
+
+def test_openssl_sees_leaf_and_intermediate_and_verifies(
+    project, configuration, running_stack
+):
+    host, port = mirror_address(configuration)
+
+    result = openssl_s_client(
+        f"{host}:{port}", "-showcerts", "-CAfile", str(project.certs_dir / "ca.pem")
+    )
+
+    assert result.stdout.count("-----BEGIN CERTIFICATE-----") == 2
+    assert "Verify return code: 0 (ok)" in result.stdout
+
+
+def test_mirror_refuses_tls_1_1(configuration, running_stack):
+    host, port = mirror_address(configuration)
+
+    refused = refuses_tls_1_1(host, port)
+
+    assert refused
+
+
+def test_handshake_report_names_protocol_and_sans(
+    project, configuration, running_stack
+):
+    host, port = mirror_address(configuration)
+
+    report = probe(project, host, port)
+
+    assert report.protocol in ("TLSv1.2", "TLSv1.3")
+    assert "localhost" in report.names
+
+
+def test_daemon_pulls_short_name_through_mirror_and_image_runs(
+    project, configuration, configured_daemon
+):
+    client = docker.from_env()
+    image = f"{SAMPLE}:{SAMPLE_TAG}"
+    _remove_local(client, image)
+
+    client.images.pull(SAMPLE, tag=SAMPLE_TAG)
+    marker = client.containers.run(
+        image, ["cat", "/etc/mirrorstack-sample"], remove=True
+    )
+
+    assert marker.decode().strip() == image
+    with kit_client(project) as http:
+        catalog = RegistryClient(configured_daemon, http).catalog()
+    assert f"library/{SAMPLE}" in catalog
+
+
+def test_mirror_serves_cached_tag_when_upstream_is_down(
+    project, configuration, configured_daemon, running_stack
+):
+    client = docker.from_env()
+    image = f"{SAMPLE}:{SAMPLE_TAG}"
+    client.images.pull(SAMPLE, tag=SAMPLE_TAG)
+    _remove_local(client, image)
+    _compose(configuration, "stop", "upstream")
+
+    try:
+        client.images.pull(SAMPLE, tag=SAMPLE_TAG)
+        marker = client.containers.run(
+            image, ["cat", "/etc/mirrorstack-sample"], remove=True
+        )
+    finally:
+        _compose(configuration, "start", "upstream")
+
+    assert marker.decode().strip() == image
+
+
+def test_push_registry_takes_pushes_and_mirror_refuses_them(
+    configuration, running_stack
+):
+    report = push_to_registries(configuration, configuration.images.busybox)
+
+    assert report.pushed.endswith(
+        f":{configuration.settings.push_registry.port}/mirrorstack-test-push:latest"
+    )
+    assert "refused" in report.mirror_refusal
+
+
+def test_prometheus_counts_mirror_requests_after_a_pull(
+    configuration, configured_daemon
+):
+    docker.from_env().images.pull(SAMPLE, tag=SAMPLE_TAG)
+
+    result = wait_for_query(
+        configuration, 'sum(registry_http_requests_total{job="mirror"})'
+    )
+
+    assert result
+    assert float(result[0]["value"][1]) > 0
+
+
+def test_manifest_comes_back_with_a_docker_or_oci_media_type(
+    project, configuration, configured_daemon
+):
+    with kit_client(project) as http:
+        registry = RegistryClient(configured_daemon, http)
+        manifest = registry.manifest(f"library/{SAMPLE}", SAMPLE_TAG)
+
+    assert manifest.media_type in (
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.oci.image.manifest.v1+json",
+    )
+    assert manifest.digest.startswith("sha256:")
+
+
+def _remove_local(client, image):
+    with contextlib.suppress(docker.errors.ImageNotFound):
+        client.images.remove(image, force=True)
+
+
+def _compose(configuration, *arguments):
+    from mirrorstack import compose
+
+    compose.run(configuration, *arguments, capture=True)

@@ -1,0 +1,140 @@
+"""The rendered compose model, read back through `docker compose config` (no engine)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+import yaml
+
+from tests.unit.doit_runner import run_doit
+from tests.unit.kit_copy import copy_kit
+
+INIT_SERVICES = {"prometheus-init", "loki-init"}
+
+
+def compose_model(root):
+    result = subprocess.run(
+        [
+            "docker",
+            "compose",
+            "-f",
+            str(root / "build" / "compose.yaml"),
+            "config",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module", params=["hub", "offline"])
+def rendered(request, tmp_path_factory):
+    root = copy_kit(tmp_path_factory.mktemp(request.param))
+    run_doit(root, "env", "certs", "render", profile=request.param)
+    return request.param, root, compose_model(root)
+
+
+def test_every_long_running_service_has_a_healthcheck(rendered):
+    _, _, model = rendered
+
+    for name, service in model["services"].items():
+        if name not in INIT_SERVICES:
+            assert service.get("healthcheck", {}).get("test"), name
+
+
+def test_every_published_port_listens_on_loopback(rendered):
+    _, _, model = rendered
+
+    for name, service in model["services"].items():
+        for port in service.get("ports", []):
+            assert port["host_ip"] == "127.0.0.1", name
+
+
+def test_registry_debug_port_is_never_published(rendered):
+    _, _, model = rendered
+
+    for name in ("mirror", "push-registry"):
+        targets = [port["target"] for port in model["services"][name]["ports"]]
+        assert 5001 not in targets
+
+
+def test_dependencies_wait_for_health_or_completion(rendered):
+    _, _, model = rendered
+
+    for name, service in model["services"].items():
+        for dependency, condition in service.get("depends_on", {}).items():
+            expected = (
+                "service_completed_successfully"
+                if dependency in INIT_SERVICES
+                else "service_healthy"
+            )
+            assert condition["condition"] == expected, f"{name} -> {dependency}"
+
+
+def test_offline_profile_runs_the_local_upstream_and_no_grafana(rendered):
+    profile, _, model = rendered
+
+    services = set(model["services"])
+
+    if profile == "offline":
+        assert "upstream" in services
+        assert {"grafana", "loki", "alloy"}.isdisjoint(services)
+    else:
+        assert "upstream" not in services
+        assert {"grafana", "loki", "alloy", "loki-init"} <= services
+
+
+def test_mirror_config_proxies_the_profiles_upstream_with_tls(rendered):
+    profile, root, _ = rendered
+
+    config = yaml.safe_load(
+        (root / "build" / "registry" / "mirror-config.yml").read_text()
+    )
+
+    expected = (
+        "http://upstream:5000"
+        if profile == "offline"
+        else "https://registry-1.docker.io"
+    )
+    assert config["proxy"]["remoteurl"] == expected
+    assert config["http"]["tls"]["minimumtls"] == "tls1.2"
+    assert config["http"]["tls"]["certificate"] == "/certs/registry-chain.pem"
+    assert config["storage"]["delete"]["enabled"] is True
+    assert config["log"]["formatter"] == "json"
+
+
+def test_push_registry_config_has_no_proxy(rendered):
+    _, root, _ = rendered
+
+    config = yaml.safe_load(
+        (root / "build" / "registry" / "push-registry-config.yml").read_text()
+    )
+
+    assert "proxy" not in config
+
+
+def test_images_come_from_the_pin_file(rendered):
+    profile, root, model = rendered
+    pins = __import__("tomllib").loads((root / "config" / "images.toml").read_text())[
+        profile
+    ]
+
+    assert model["services"]["mirror"]["image"] == pins["registry"]
+    assert model["services"]["prometheus"]["image"] == pins["prometheus"]
+
+
+def test_prometheus_scrapes_both_registries_and_itself(rendered):
+    _, root, _ = rendered
+
+    config = yaml.safe_load(
+        (root / "build" / "prometheus" / "prometheus.yml").read_text()
+    )
+
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["mirror"]["static_configs"][0]["targets"] == ["mirror:5001"]
+    assert {"prometheus", "mirror", "push-registry", "jaeger"} <= set(jobs)
