@@ -22,6 +22,7 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from mirrorstack import (
+    alloy_service,
     compose,
     daemon,
     docker_checks,
@@ -502,6 +503,105 @@ def push_check(c: Context, image: str | None = None) -> None:
     print(f"the mirror refused a push, as it must: {report.mirror_refusal}")
 
 
+# Native Alloy (rootless Docker)
+
+
+@task(
+    name="alloy-install",
+    help={
+        "alloy": "path to the alloy binary (default: the one on PATH)",
+        "dry_run": "print the files that would be written, and write nothing",
+    },
+)
+@reporting_errors
+def alloy_install(c: Context, alloy: str | None = None, dry_run: bool = False) -> None:
+    """Install Alloy as a user service that ships the stack's logs to Loki."""
+    config = configuration()
+    home, uid = Path.home(), os.getuid()
+    if dry_run:
+        files = alloy_service.render_files(config, home, os.environ, uid, alloy)
+        for path, text in files.items():
+            print(f"# {path}")
+            print(text)
+        return
+    for note in alloy_service.settings_notes(config):
+        print(f"note: {note}")
+    binary = alloy_service.find_alloy(os.environ, alloy)
+    changed = alloy_service.install(config, home, os.environ, uid, binary)
+    for path in changed:
+        print(f"{'created' if path.is_dir() else 'wrote'} {path}")
+    manual = alloy_service.manual_run(config, home, os.environ, binary)
+    if not alloy_service.has_user_systemd(os.environ):
+        print(manual.sentence())
+        return
+    unit = alloy_service.UNIT_NAME
+    alloy_service.systemctl_user("daemon-reload", environ=os.environ, manual=manual)
+    alloy_service.systemctl_user("enable", unit, environ=os.environ, manual=manual)
+    if changed:
+        # Restarts Alloy only if it runs, so it reads the new files.
+        alloy_service.systemctl_user(
+            "try-restart", unit, environ=os.environ, manual=manual
+        )
+    print(f"{unit} is enabled; start it with `invoke alloy-start`")
+
+
+@task(name="alloy-start")
+@reporting_errors
+def alloy_start(c: Context) -> None:
+    """Start the Alloy user service."""
+    manual = alloy_service.manual_run(configuration(), Path.home(), os.environ)
+    unit = alloy_service.UNIT_NAME
+    alloy_service.systemctl_user("start", unit, environ=os.environ, manual=manual)
+    print(f"{unit} started")
+
+
+@task(name="alloy-stop")
+@reporting_errors
+def alloy_stop(c: Context) -> None:
+    """Stop the Alloy user service."""
+    manual = alloy_service.manual_run(configuration(), Path.home(), os.environ)
+    unit = alloy_service.UNIT_NAME
+    alloy_service.systemctl_user("stop", unit, environ=os.environ, manual=manual)
+    print(f"{unit} stopped")
+
+
+@task(name="alloy-status")
+@reporting_errors
+def alloy_status(c: Context) -> None:
+    """Show the Alloy user service's state, pid and URL."""
+    config = configuration()
+    manual = alloy_service.manual_run(config, Path.home(), os.environ)
+    state = alloy_service.unit_state(environ=os.environ, manual=manual)
+    print_table(
+        ("unit", "loaded", "active", "pid", "url"),
+        [
+            (
+                alloy_service.UNIT_NAME,
+                state["LoadState"],
+                f"{state['ActiveState']} ({state['SubState']})",
+                state["MainPID"],
+                f"http://127.0.0.1:{config.settings.alloy.port}",
+            )
+        ],
+    )
+
+
+@task(
+    name="alloy-logs",
+    help={
+        "follow": "keep printing new lines",
+        "lines": "lines to show from the end of the journal",
+    },
+)
+@reporting_errors
+def alloy_logs(c: Context, follow: bool = False, lines: int = 100) -> None:
+    """Show the Alloy user service's journal."""
+    manual = alloy_service.manual_run(configuration(), Path.home(), os.environ)
+    alloy_service.journal_user(
+        alloy_service.UNIT_NAME, follow, lines, environ=os.environ, manual=manual
+    )
+
+
 # Project checks
 
 
@@ -557,6 +657,11 @@ namespace = Collection(
     verify_prometheus_certs,
     pull_check,
     push_check,
+    alloy_install,
+    alloy_start,
+    alloy_stop,
+    alloy_status,
+    alloy_logs,
     check,
     run_tests,
 )

@@ -89,28 +89,33 @@ require_debian_version() {
             "change the tag here and in config/images.toml"
 }
 
+# Print the path of a Go toolchain new enough for `go get -tool` (Go 1.24).
 find_go() {
-    if command -v go >/dev/null 2>&1; then
-        command -v go
-    elif [ -x /usr/local/go/bin/go ]; then
-        printf '%s\n' /usr/local/go/bin/go
-    else
-        die "no Go toolchain (go 1.24 or later) on PATH or in /usr/local/go/bin:" \
-            "install one to build Distribution and Jaeger"
-    fi
+    local go version major minor
+    go=$(command -v go || command -v /usr/local/go/bin/go) ||
+        die "no Go toolchain on PATH or in /usr/local/go/bin: install Go 1.24 or later" \
+            "to build Distribution and Jaeger"
+    version=$("$go" env GOVERSION)
+    IFS=. read -r major minor _ <<<"${version#go}"
+    [ "$major" -gt 1 ] || [ "$minor" -ge 24 ] ||
+        die "$go is $version: Distribution and Jaeger need Go 1.24 or later"
+    printf '%s\n' "$go"
 }
 
 # Put the binary SRC in the cache at DEST, atomically.
 cache_binary() {
     local src=$1 dest=$2
-    mkdir -p "$(dirname "$dest")"
+    mkdir -p "$(dirname "$dest")" ||
+        die "cannot write $dest: run as root, or set MIRRORSTACK_CACHE_DIR to your own folder"
     install -m 0755 "$src" "$dest.partial"
     mv "$dest.partial" "$dest"
 }
 
 ensure_registry_binary() {
     local go gobin started=$SECONDS
-    [ -x "$registry_bin" ] && return
+    if [ -x "$registry_bin" ]; then
+        return
+    fi
     go=$(find_go)
     gobin="$workdir/gobin"
     mkdir -p "$gobin"
@@ -126,19 +131,22 @@ ensure_registry_binary() {
 # Jaeger's go.mod has replace directives, so `go install module@version` refuses it. A
 # throwaway module that requires it as a tool builds it with the versions it asks for.
 ensure_jaeger_binary() {
-    local go module started=$SECONDS
-    [ -x "$jaeger_bin" ] && return
+    local go module started=$SECONDS pkg="$JAEGER_MODULE/cmd/jaeger"
+    local version_flag="-X $JAEGER_MODULE/internal/version.latestVersion=v$JAEGER_VERSION"
+    if [ -x "$jaeger_bin" ]; then
+        return
+    fi
     go=$(find_go)
     module="$workdir/jaeger-module"
     mkdir -p "$module"
     log "compiling Jaeger v$JAEGER_VERSION from its Go module (about 10 minutes)"
-    cd "$module"
-    run_logged go-mod-init "$go" mod init mirrorstack.invalid/jaeger-build
-    run_logged go-get-jaeger "$go" get -tool "$JAEGER_MODULE/cmd/jaeger@v$JAEGER_VERSION"
-    run_logged go-build-jaeger env CGO_ENABLED=0 "$go" build -trimpath \
-        -ldflags="-s -w -X $JAEGER_MODULE/internal/version.latestVersion=v$JAEGER_VERSION" \
-        -o jaeger "$JAEGER_MODULE/cmd/jaeger"
-    cd - >/dev/null
+    (
+        cd "$module"
+        run_logged go-mod-init "$go" mod init mirrorstack.invalid/jaeger-build
+        run_logged go-get-jaeger "$go" get -tool "$pkg@v$JAEGER_VERSION"
+        run_logged go-build-jaeger env CGO_ENABLED=0 "$go" build -trimpath \
+            -ldflags="-s -w $version_flag" -o jaeger "$pkg"
+    )
     cache_binary "$module/jaeger" "$jaeger_bin"
     log "compiled Jaeger in $((SECONDS - started)) s, cached as $jaeger_bin"
 }
@@ -186,12 +194,12 @@ make_rootfs() {
 }
 
 stage_registry() {
-    local ctx=$1
-    [ -f /etc/ssl/certs/ca-certificates.crt ] ||
-        die "/etc/ssl/certs/ca-certificates.crt is missing: run ci/prepare.sh (ca-certificates)"
+    local ctx=$1 bundle=/etc/ssl/certs/ca-certificates.crt
+    [ -f "$bundle" ] || die "$bundle is missing: run ci/prepare.sh (ca-certificates)"
     ensure_registry_binary
     make_rootfs "$ctx/rootfs" "$registry_bin" /bin/registry
-    put "$ctx/rootfs" /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+    # Distribution verifies an https upstream against it.
+    put "$ctx/rootfs" "$bundle" "$bundle"
 }
 
 stage_prometheus() {
@@ -199,9 +207,9 @@ stage_prometheus() {
     require_debian_version prometheus "$PROMETHEUS_VERSION"
     make_rootfs "$ctx/rootfs" /usr/bin/prometheus /bin/prometheus
     put "$ctx/rootfs" /usr/bin/promtool /bin/promtool
-    # Debian's build has no React UI: /graph redirects to the classic UI, whose templates and
-    # scripts it reads from $web at run time. Its static folder links to Debian's libjs-*
-    # packages; copy what they point at, less moment-timezone's 200 MB of raw zone data.
+    # Debian's build has no React UI: /graph redirects to the classic UI, whose templates
+    # and scripts it reads from $web at run time. Its static folder links to Debian's
+    # libjs-* packages; copy what they point at, less moment-timezone's 200 MB of zone data.
     [ -d "$web" ] || die "$web is missing: reinstall Debian's prometheus package"
     mkdir -p "$ctx/rootfs$web"
     tar -C "$web" --dereference --exclude=./static/moment-timezone/data -cf - . |
@@ -222,22 +230,34 @@ stage_busybox() {
     mkdir -p "$ctx/rootfs/root" "$ctx/rootfs/home"
 }
 
+image_id() {
+    docker image inspect --format '{{.Id}}' "$1"
+}
+
 human_size() {
     numfmt --to=si --suffix=B "$1"
 }
 
-# Build TAG from ci/images/NAME unless it exists (or --rebuild).
+# Build TAG from ci/images/NAME unless it exists (or --rebuild). A rebuilt image's
+# predecessor is removed unless a container or another tag still holds it.
 ensure_image() {
-    local name=$1 tag=$2 ctx="$workdir/$1" started=$SECONDS size
-    if [ -z "$rebuild" ] && docker image inspect "$tag" >/dev/null 2>&1; then
-        log "$tag: present, kept"
-        return
+    local name=$1 tag=$2 ctx="$workdir/$1" started=$SECONDS previous="" size
+    if docker image inspect "$tag" >/dev/null 2>&1; then
+        if [ -z "$rebuild" ]; then
+            log "$tag: present, kept"
+            return
+        fi
+        previous=$(image_id "$tag")
     fi
     mkdir -p "$ctx"
     cp -R "$images_dir/$name/." "$ctx/"
     "stage_$name" "$ctx"
     run_logged "docker-build-$name" docker build --tag "$tag" "$ctx"
     rm -rf "$ctx"
+    if [ -n "$previous" ] && [ "$previous" != "$(image_id "$tag")" ]; then
+        docker image rm "$previous" >/dev/null 2>&1 ||
+            log "$tag: previous image ${previous#sha256:} kept, still in use"
+    fi
     size=$(docker image inspect --format '{{.Size}}' "$tag")
     log "$tag: built in $((SECONDS - started)) s, $(human_size "$size")"
 }

@@ -38,7 +38,8 @@ else
         die "apt-get install ${missing[*]} failed: run it by hand to see why"
     # Without a policy-rc.d that forbids it, the package starts its own Prometheus, which
     # would hold port 9090; the tests run Prometheus in a container instead.
-    if [[ " ${missing[*]} " == *" prometheus "* ]] && service prometheus status >/dev/null 2>&1; then
+    if [[ " ${missing[*]} " == *" prometheus "* ]] &&
+        service prometheus status >/dev/null 2>&1; then
         service prometheus stop >/dev/null
         log "stopped the Prometheus service that Debian's package started (port 9090)"
     fi

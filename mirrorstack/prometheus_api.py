@@ -10,11 +10,17 @@ import httpx
 from mirrorstack.errors import StackError
 from mirrorstack.settings import Settings
 
+# Distribution 3 names; the pull-through cache counts by type (blob, manifest).
 MIRROR_QUERIES = {
     "requests by code": 'sum by (code) (registry_http_requests_total{job="mirror"})',
-    "requests in flight": 'sum(registry_http_in_flight_requests{job="mirror"})',
-    "blob descriptor cache": (
-        'sum by (type) (registry_storage_cache_total{job="mirror"})'
+    "pull-through cache hits": (
+        'sum by (type) (registry_proxy_hits_total{job="mirror"})'
+    ),
+    "pull-through cache misses": (
+        'sum by (type) (registry_proxy_misses_total{job="mirror"})'
+    ),
+    "bytes pulled from upstream": (
+        'sum by (type) (registry_proxy_pulled_bytes_total{job="mirror"})'
     ),
 }
 
