@@ -43,6 +43,8 @@ PROJECT = Project(ROOT)
 OFFLINE_PROFILE = "offline"
 
 logging.basicConfig(level=logging.INFO, format="  %(message)s")
+# httpx logs every request at INFO; the tasks report what matters themselves.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 Task = TypeVar("Task", bound=Callable[..., Any])
 

@@ -5,7 +5,7 @@
 #
 # An image whose tag exists is kept; --rebuild builds them all again. The Go builds are
 # cached, named by version, in $MIRRORSTACK_CACHE_DIR/bin (default /var/cache/mirrorstack),
-# so only the first run on a machine compiles (about 10 minutes on 2 cores for Jaeger).
+# so only the first run on a machine compiles: about 8 minutes on 2 cores, 5 of them Jaeger.
 # Each image's Dockerfile and small files are in ci/images/NAME/; files under its rootfs/
 # and under ci/images/common/rootfs/ land at the same paths in the image.
 set -euo pipefail
@@ -106,7 +106,7 @@ find_go() {
 cache_binary() {
     local src=$1 dest=$2
     mkdir -p "$(dirname "$dest")" ||
-        die "cannot write $dest: run as root, or set MIRRORSTACK_CACHE_DIR to your own folder"
+        die "cannot write $dest: run as root or set MIRRORSTACK_CACHE_DIR"
     install -m 0755 "$src" "$dest.partial"
     mv "$dest.partial" "$dest"
 }
@@ -139,7 +139,7 @@ ensure_jaeger_binary() {
     go=$(find_go)
     module="$workdir/jaeger-module"
     mkdir -p "$module"
-    log "compiling Jaeger v$JAEGER_VERSION from its Go module (about 10 minutes)"
+    log "compiling Jaeger v$JAEGER_VERSION from its Go module (about 5 minutes)"
     (
         cd "$module"
         run_logged go-mod-init "$go" mod init mirrorstack.invalid/jaeger-build

@@ -31,11 +31,14 @@ if [ ${#missing[@]} -eq 0 ]; then
     log "Debian packages: all present (${DEBIAN_PACKAGES[*]})"
 else
     log "Debian packages: installing ${missing[*]}"
-    apt-get update -qq ||
-        die "apt-get update failed: check the machine's apt sources and network"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >/dev/null ||
-        die "apt-get install ${missing[*]} failed: run it by hand to see why"
+    apt_log=$(mktemp -t mirrorstack-apt.XXXXXX)
+    if ! { apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${missing[@]}"; } >"$apt_log" 2>&1; then
+        tail -n 20 "$apt_log" >&2
+        die "installing ${missing[*]} failed (log: $apt_log): check the apt sources"
+    fi
+    rm -f "$apt_log"
     # Without a policy-rc.d that forbids it, the package starts its own Prometheus, which
     # would hold port 9090; the tests run Prometheus in a container instead.
     if [[ " ${missing[*]} " == *" prometheus "* ]] &&

@@ -80,3 +80,9 @@ def _parse_ps(output: str) -> list[dict[str, Any]]:
         parsed: list[dict[str, Any]] = json.loads(text)
         return parsed
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def images(configuration: Configuration) -> list[str]:
+    """Every image the rendered compose file names."""
+    result = run(configuration, "config", "--images", capture=True)
+    return sorted(set(result.stdout.split()))

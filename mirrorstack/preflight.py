@@ -7,7 +7,7 @@ import socket
 import subprocess
 
 import docker
-from docker.errors import DockerException
+from docker.errors import DockerException, ImageNotFound
 
 from mirrorstack.errors import PreflightError
 from mirrorstack.services import services
@@ -41,6 +41,28 @@ def check_compose() -> str:
             "`sudo ci/install-engine.sh`; elsewhere install the compose plugin."
         )
     return version
+
+
+def missing_images(images: list[str]) -> list[str]:
+    """Images that the local engine does not hold."""
+    client = docker.from_env()
+    missing = []
+    for image in images:
+        try:
+            client.images.get(image)
+        except ImageNotFound:
+            missing.append(image)
+    return missing
+
+
+def check_stand_in_images(images: list[str]) -> None:
+    """Fail when a stand-in image is absent: they are built here, never pulled."""
+    missing = missing_images(images)
+    if missing:
+        raise PreflightError(
+            f"stand-in images missing: {', '.join(missing)}. Build them with "
+            "`sudo ci/prepare.sh` (or `sudo ci/build-images.sh`)."
+        )
 
 
 def busy_ports(settings: Settings, held_by_stack: set[str]) -> list[tuple[str, int]]:

@@ -17,6 +17,8 @@ from mirrorstack.settings import Configuration
 log = logging.getLogger(__name__)
 
 RUNNING = "running"
+# The image set of config/images.toml that is built here, never pulled.
+STAND_IN_IMAGES = "offline"
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,11 @@ SPEC_COMMANDS = (
     "verify-prometheus-certs",
     "test-pull",
     "test-push",
+    "alloy-install",
+    "alloy-start",
+    "alloy-stop",
+    "alloy-status",
+    "alloy-logs",
 )
 
 
