@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -66,8 +67,11 @@ def refuses_tls_1_1(host: str, port: int, timeout: float = 5.0) -> bool:
     # OpenSSL refuses TLS 1.1 itself at the default security level; lower it so
     # that a refusal can only come from the server.
     context.set_ciphers("DEFAULT:@SECLEVEL=0")
-    context.minimum_version = ssl.TLSVersion.TLSv1_1
-    context.maximum_version = ssl.TLSVersion.TLSv1_1
+    with warnings.catch_warnings():
+        # Offering TLS 1.1 on purpose is the point of this check.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = ssl.TLSVersion.TLSv1_1
+        context.maximum_version = ssl.TLSVersion.TLSv1_1
     try:
         with (
             socket.create_connection((host, port), timeout=timeout) as raw,

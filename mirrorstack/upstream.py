@@ -21,6 +21,9 @@ from mirrorstack.settings import Configuration
 
 log = logging.getLogger(__name__)
 
+# Every sample image carries this label, so they can be found and removed.
+SAMPLE_LABEL = "io.mirrorstack.sample"
+
 
 def seed(configuration: Configuration) -> list[str]:
     """Push each configured sample image into the upstream; return those pushed."""
@@ -55,7 +58,10 @@ def _push_sample(
         client, configuration.images.busybox, name, tag
     )
     client.api.import_image_from_data(
-        root_filesystem, repository=repository, tag=tag, changes=['CMD ["sh"]']
+        root_filesystem,
+        repository=repository,
+        tag=tag,
+        changes=['CMD ["sh"]', f"LABEL {SAMPLE_LABEL}=true"],
     )
     try:
         for line in client.images.push(repository, tag, stream=True, decode=True):

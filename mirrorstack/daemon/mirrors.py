@@ -56,7 +56,7 @@ def merge_registry_mirrors(daemon_json: Path, mirror_url: str) -> MergeResult:
 
 
 def remove_registry_mirror(daemon_json: Path, mirror_url: str) -> MergeResult:
-    """Take mirror_url out of registry-mirrors, dropping the key if it empties."""
+    """Take mirror_url out of registry-mirrors, leaving an empty list if it empties."""
     path = daemon_json.resolve()
     loaded = _load(path)
     mirrors = _mirrors(loaded.config, path)
@@ -64,10 +64,9 @@ def remove_registry_mirror(daemon_json: Path, mirror_url: str) -> MergeResult:
     if kept == mirrors:
         log.info("%s does not list %s", path, mirror_url)
         return MergeResult(changed=False, backup=None)
-    if kept:
-        loaded.config[KEY] = kept
-    else:
-        del loaded.config[KEY]
+    # An empty list, not a missing key: on SIGHUP dockerd keeps the mirrors it has
+    # when daemon.json does not name the key (seen with Docker 20.10).
+    loaded.config[KEY] = kept
     return _save(path, loaded)
 
 

@@ -7,15 +7,18 @@ defaults so a user's own stack on this machine is left alone.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
+import docker
 import pytest
 import tomli_w
 from testcontainers.compose import DockerCompose
@@ -148,14 +151,52 @@ def configured_daemon(
         for port in (settings.mirror.port, settings.push_registry.port)
     ]
     saved = _save([paths.daemon_json, *trust_dirs])
+    backups_before = set(paths.daemon_json.parent.glob(f"{paths.daemon_json.name}.*"))
+    mirror = f"https://{settings.mirror.hostname}:{settings.mirror.port}"
     try:
         for command in ("configure-docker-tls", "configure-mirror"):
             result = run_kit(project.root, command)
             assert result.returncode == 0, result.stdout + result.stderr
-        yield f"https://{settings.mirror.hostname}:{settings.mirror.port}"
+        yield mirror
     finally:
-        _restore(saved)
-        daemon.reload_daemon(mode, paths, os.environ)
+        _restore_daemon(mode, paths, saved, mirror)
+        for backup in set(paths.daemon_json.parent.glob(f"{paths.daemon_json.name}.*")):
+            if backup not in backups_before:
+                backup.unlink()
+        _remove_sample_images()
+
+
+def _restore_daemon(mode, paths, saved, mirror):
+    # dockerd keeps its mirrors on reload when daemon.json lacks the key or the
+    # file, so an explicit empty list is applied first, then the original bytes.
+    original = saved.pop(paths.daemon_json)
+    applied = json.loads(original) if isinstance(original, bytes) else {}
+    applied.setdefault("registry-mirrors", [])
+    paths.daemon_json.write_text(json.dumps(applied))
+    _restore(saved)
+    daemon.reload_daemon(mode, paths, os.environ)
+    _wait_until_mirror_is_gone(mirror)
+    if isinstance(original, bytes):
+        paths.daemon_json.write_bytes(original)
+    else:
+        paths.daemon_json.unlink()
+
+
+def _wait_until_mirror_is_gone(mirror, timeout=20.0):
+    client = docker.from_env()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        mirrors = client.info()["RegistryConfig"].get("Mirrors") or []
+        if all(not listed.startswith(mirror) for listed in mirrors):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"dockerd still lists {mirror} after restoring its files")
+
+
+def _remove_sample_images():
+    client = docker.from_env()
+    for image in client.images.list(filters={"label": upstream.SAMPLE_LABEL}):
+        client.images.remove(str(image.id), force=True)
 
 
 def _save(paths: list[Path]) -> dict[Path, bytes | dict[str, bytes] | None]:

@@ -174,7 +174,9 @@ def test_merge_writes_through_a_symlink(tmp_path: Path, daemon_json: Path) -> No
     assert MIRROR in json.loads(daemon_json.read_text())["registry-mirrors"]
 
 
-def test_remove_undoes_merge_of_a_new_key(tmp_path: Path) -> None:
+def test_remove_leaves_an_empty_list_so_a_reload_drops_the_mirror(
+    tmp_path: Path,
+) -> None:
     daemon_json = tmp_path / "daemon.json"
     daemon_json.write_text('{"debug": true}')
     merge_registry_mirrors(daemon_json, MIRROR)
@@ -182,7 +184,10 @@ def test_remove_undoes_merge_of_a_new_key(tmp_path: Path) -> None:
     result = remove_registry_mirror(daemon_json, MIRROR + "/")
 
     assert result.changed
-    assert json.loads(daemon_json.read_text()) == {"debug": True}
+    assert json.loads(daemon_json.read_text()) == {
+        "debug": True,
+        "registry-mirrors": [],
+    }
 
 
 def test_remove_keeps_other_mirrors(daemon_json: Path) -> None:
