@@ -627,7 +627,7 @@ def run_tests(c: Context, e2e: bool = True, pytest_args: str = "") -> None:
     check(c)
     c.run(f"pytest tests/unit {pytest_args}", echo=True, pty=False)
     if e2e:
-        c.run(f"pytest -m e2e tests/e2e {pytest_args}", echo=True, pty=False)
+        c.run(f"pytest -m e2e -o log_cli=true tests/e2e {pytest_args}", echo=True)
 
 
 namespace = Collection(

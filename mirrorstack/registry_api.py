@@ -37,13 +37,13 @@ class RegistryClient:
         self.base_url = base_url.rstrip("/")
         self._client = client
 
-    def catalog(self) -> list[str]:
+    def catalog(self, page_size: int = PAGE_SIZE) -> list[str]:
         """Every repository, following the catalog's Link pagination."""
-        return self._paginate(f"/v2/_catalog?n={PAGE_SIZE}", "repositories")
+        return self._paginate(f"/v2/_catalog?n={page_size}", "repositories")
 
-    def tags(self, repository: str) -> list[str]:
+    def tags(self, repository: str, page_size: int = PAGE_SIZE) -> list[str]:
         """Every tag of one repository, following Link pagination."""
-        return self._paginate(f"/v2/{repository}/tags/list?n={PAGE_SIZE}", "tags")
+        return self._paginate(f"/v2/{repository}/tags/list?n={page_size}", "tags")
 
     def manifest(self, repository: str, reference: str) -> Manifest:
         """The manifest of a tag or digest, asking for Docker v2 and OCI types."""

@@ -16,6 +16,7 @@ import sys
 import time
 import tomllib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import docker
@@ -51,9 +52,13 @@ def _e2e_profile(offline_profile: Path) -> dict[str, object]:
     return profile
 
 
-def run_kit(project_root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    """Run one of the kit's own commands (`invoke ...`) in the e2e project."""
-    environment = {**os.environ, "MIRRORSTACK_PROFILE": PROFILE}
+def run_kit(
+    project_root: Path, *arguments: str, profile: str | None = PROFILE
+) -> subprocess.CompletedProcess[str]:
+    """Run one of the kit's own commands (`invoke ...`) in a kit copy."""
+    environment = {k: v for k, v in os.environ.items() if k != "MIRRORSTACK_PROFILE"}
+    if profile:
+        environment["MIRRORSTACK_PROFILE"] = profile
     result = subprocess.run(
         [
             sys.executable,
@@ -136,13 +141,14 @@ def running_stack(configuration: Configuration) -> Iterator[DockerCompose]:
 DAEMON_VARIABLE = "MIRRORSTACK_ALLOW_DAEMON_CHANGES"
 
 
-@pytest.fixture(scope="session")
-def configured_daemon(
-    project: Project, configuration: Configuration, running_stack: DockerCompose
-) -> Iterator[str]:
-    """This machine's dockerd using the e2e mirror; its files restored afterwards."""
+def require_daemon_changes() -> None:
     if os.environ.get(DAEMON_VARIABLE) != "1":
         pytest.skip(f"changes the machine's Docker daemon; set {DAEMON_VARIABLE}=1")
+
+
+@contextmanager
+def daemon_files_restored(configuration: Configuration) -> Iterator[str]:
+    """Give the mirror URL; afterwards put the daemon's files and mirrors back."""
     mode = daemon.current_mode()
     paths = daemon.daemon_paths(mode, Path.home(), os.environ)
     settings = configuration.settings
@@ -154,9 +160,6 @@ def configured_daemon(
     backups_before = set(paths.daemon_json.parent.glob(f"{paths.daemon_json.name}.*"))
     mirror = f"https://{settings.mirror.hostname}:{settings.mirror.port}"
     try:
-        for command in ("configure-docker-tls", "configure-mirror"):
-            result = run_kit(project.root, command)
-            assert result.returncode == 0, result.stdout + result.stderr
         yield mirror
     finally:
         _restore_daemon(mode, paths, saved, mirror)
@@ -164,6 +167,19 @@ def configured_daemon(
             if backup not in backups_before:
                 backup.unlink()
         _remove_sample_images()
+
+
+@pytest.fixture(scope="session")
+def configured_daemon(
+    project: Project, configuration: Configuration, running_stack: DockerCompose
+) -> Iterator[str]:
+    """This machine's dockerd using the e2e mirror; its files restored afterwards."""
+    require_daemon_changes()
+    with daemon_files_restored(configuration) as mirror:
+        for command in ("configure-docker-tls", "configure-mirror"):
+            result = run_kit(project.root, command)
+            assert result.returncode == 0, result.stdout + result.stderr
+        yield mirror
 
 
 def _restore_daemon(mode, paths, saved, mirror):
