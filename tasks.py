@@ -33,7 +33,7 @@ from mirrorstack import (
 )
 from mirrorstack.errors import MirrorstackError
 from mirrorstack.http import kit_client
-from mirrorstack.pki import verify_certificates
+from mirrorstack.pki import verify_certificates, verify_chain_of
 from mirrorstack.registry_api import RegistryClient
 from mirrorstack.settings import PROFILE_VARIABLE, Configuration, Project, load
 from mirrorstack.tls_probe import probe
@@ -469,11 +469,10 @@ def prometheus_targets(c: Context) -> None:
 @reporting_errors
 def verify_prometheus_certs(c: Context) -> None:
     """Check the client certificate given to Prometheus is the kit's and valid."""
-    problems = [
-        problem
-        for problem in verify_certificates(PROJECT.cfssl_dir, PROJECT.certs_dir)
-        if "client" in problem or "intermediate" in problem or "ca.pem" in problem
-    ]
+    renewal_days = configuration().settings.pki.renewal_days
+    problems = verify_chain_of(
+        "client", PROJECT.cfssl_dir, PROJECT.certs_dir, renewal_days=renewal_days
+    )
     for problem in problems:
         print(f"  problem: {problem}")
     if problems:
@@ -547,24 +546,26 @@ def alloy_install(c: Context, alloy: str | None = None, dry_run: bool = False) -
     print(f"{unit} is enabled; start it with `invoke alloy-start`")
 
 
+def alloy_systemctl(verb: str) -> str:
+    """Run `systemctl --user VERB` on the Alloy unit; return the unit's name."""
+    manual = alloy_service.manual_run(configuration(), Path.home(), os.environ)
+    unit = alloy_service.UNIT_NAME
+    alloy_service.systemctl_user(verb, unit, environ=os.environ, manual=manual)
+    return unit
+
+
 @task(name="alloy-start")
 @reporting_errors
 def alloy_start(c: Context) -> None:
     """Start the Alloy user service."""
-    manual = alloy_service.manual_run(configuration(), Path.home(), os.environ)
-    unit = alloy_service.UNIT_NAME
-    alloy_service.systemctl_user("start", unit, environ=os.environ, manual=manual)
-    print(f"{unit} started")
+    print(f"{alloy_systemctl('start')} started")
 
 
 @task(name="alloy-stop")
 @reporting_errors
 def alloy_stop(c: Context) -> None:
     """Stop the Alloy user service."""
-    manual = alloy_service.manual_run(configuration(), Path.home(), os.environ)
-    unit = alloy_service.UNIT_NAME
-    alloy_service.systemctl_user("stop", unit, environ=os.environ, manual=manual)
-    print(f"{unit} stopped")
+    print(f"{alloy_systemctl('stop')} stopped")
 
 
 @task(name="alloy-status")

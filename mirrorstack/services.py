@@ -16,83 +16,59 @@ class Service:
 
     name: str
     url: str
-    ready_url: str
+    ready_path: str
     published_ports: tuple[int, ...]
+
+    @property
+    def ready_url(self) -> str:
+        return self.url + self.ready_path
 
 
 def services(settings: Settings) -> list[Service]:
     """The enabled services in start order."""
-    host = settings.stack.bind_address
-    mirror_host = settings.mirror.hostname
+    registry = f"https://{settings.mirror.hostname}"
+    local = f"http://{settings.stack.bind_address}"
+    jaeger = settings.jaeger
     table = [
-        Service(
-            "mirror",
-            f"https://{mirror_host}:{settings.mirror.port}",
-            f"https://{mirror_host}:{settings.mirror.port}/v2/",
-            (settings.mirror.port,),
+        (True, "mirror", registry, settings.mirror.port, "/v2/", ()),
+        (True, "push-registry", registry, settings.push_registry.port, "/v2/", ()),
+        (
+            settings.upstream.enabled,
+            "upstream",
+            local,
+            settings.upstream.port,
+            "/v2/",
+            (),
         ),
-        Service(
-            "push-registry",
-            f"https://{mirror_host}:{settings.push_registry.port}",
-            f"https://{mirror_host}:{settings.push_registry.port}/v2/",
-            (settings.push_registry.port,),
+        (
+            settings.prometheus.enabled,
+            "prometheus",
+            local,
+            settings.prometheus.port,
+            "/-/ready",
+            (),
+        ),
+        (
+            jaeger.enabled,
+            "jaeger",
+            local,
+            jaeger.ui_port,
+            "/",
+            (jaeger.otlp_grpc_port, jaeger.otlp_http_port),
+        ),
+        (settings.loki.enabled, "loki", local, settings.loki.port, "/ready", ()),
+        (settings.alloy.enabled, "alloy", local, settings.alloy.port, "/-/ready", ()),
+        (
+            settings.grafana.enabled,
+            "grafana",
+            local,
+            settings.grafana.port,
+            "/api/health",
+            (),
         ),
     ]
-    if settings.upstream.enabled:
-        port = settings.upstream.port
-        table.append(
-            Service(
-                "upstream",
-                f"http://{host}:{port}",
-                f"http://{host}:{port}/v2/",
-                (port,),
-            )
-        )
-    if settings.prometheus.enabled:
-        port = settings.prometheus.port
-        table.append(
-            Service(
-                "prometheus",
-                f"http://{host}:{port}",
-                f"http://{host}:{port}/-/ready",
-                (port,),
-            )
-        )
-    if settings.jaeger.enabled:
-        jaeger = settings.jaeger
-        table.append(
-            Service(
-                "jaeger",
-                f"http://{host}:{jaeger.ui_port}",
-                f"http://{host}:{jaeger.ui_port}/",
-                (jaeger.ui_port, jaeger.otlp_grpc_port, jaeger.otlp_http_port),
-            )
-        )
-    if settings.loki.enabled:
-        port = settings.loki.port
-        table.append(
-            Service(
-                "loki", f"http://{host}:{port}", f"http://{host}:{port}/ready", (port,)
-            )
-        )
-    if settings.alloy.enabled:
-        port = settings.alloy.port
-        table.append(
-            Service(
-                "alloy",
-                f"http://{host}:{port}",
-                f"http://{host}:{port}/-/ready",
-                (port,),
-            )
-        )
-    if settings.grafana.enabled:
-        port = settings.grafana.port
-        table.append(
-            Service(
-                "grafana",
-                f"http://{host}:{port}",
-                f"http://{host}:{port}/api/health",
-                (port,),
-            )
-        )
-    return table
+    return [
+        Service(name, f"{base}:{port}", ready_path, (port, *other_ports))
+        for enabled, name, base, port, ready_path, other_ports in table
+        if enabled
+    ]

@@ -86,6 +86,24 @@ def verify_certificates(
     return problems
 
 
+def verify_chain_of(
+    name: str, cfssl_dir: Path, certs_dir: Path, *, renewal_days: int = 30
+) -> list[str]:
+    """The problems of one certificate, its key, and the CAs above it."""
+    specs = {spec.name: spec for spec in CERTIFICATES}
+    files: set[str] = set()
+    current: CertificateSpec | None = specs[name]
+    while current is not None:
+        files |= {str(current.certificate(certs_dir)), str(current.key(certs_dir))}
+        current = specs[current.issuer] if current.issuer else None
+    problems = verify_certificates(cfssl_dir, certs_dir, renewal_days=renewal_days)
+    return [
+        problem
+        for problem in problems
+        if any(problem.startswith((f"{path}:", f"{path} ")) for path in files)
+    ]
+
+
 def _check_certificate(
     spec: CertificateSpec,
     loaded: dict[str, x509.Certificate],

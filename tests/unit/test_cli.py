@@ -117,3 +117,16 @@ def test_clean_without_yes_and_without_a_terminal_deletes_nothing(kit):
 
     assert result.returncode == 1
     assert "invoke clean --yes" in result.stderr
+
+
+def test_verify_prometheus_certs_judges_only_the_client_chain(kit):
+    invoke(kit, "certs")
+    (kit / "certs" / "registry-key.pem").chmod(0o644)
+    passing = invoke(kit, "verify-prometheus-certs")
+    (kit / "certs" / "client-key.pem").chmod(0o644)
+
+    failing = invoke(kit, "verify-prometheus-certs")
+
+    assert passing.returncode == 0
+    assert failing.returncode == 1
+    assert "client-key.pem" in failing.stdout
