@@ -123,11 +123,12 @@ answers() {
     docker --host "unix://$1" info >/dev/null 2>&1
 }
 
-# Whether the pid file names a live process, that is a daemon still starting up.
+# Whether the pid file names a running dockerd, that is a daemon still starting up. A pid
+# file left by a daemon that died may name another process by now.
 starting() {
     local pid
     pid=$(cat "$1" 2>/dev/null) || return 1
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+    [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]
 }
 
 ensure_daemon() {

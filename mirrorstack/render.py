@@ -57,7 +57,16 @@ def _compose(configuration: Configuration) -> dict[str, Any]:
         "build_dir": str(project.build_dir.resolve()),
         "certs_dir": str(project.certs_dir.resolve()),
         "secrets_dir": str(project.build_dir.resolve() / "secrets"),
+        "prometheus_data": _prometheus_data(configuration),
     }
+
+
+def _prometheus_data(configuration: Configuration) -> str:
+    """The named volume, or the absolute host folder the settings name."""
+    data_path = configuration.settings.prometheus.data_path
+    if not data_path:
+        return "prometheus-data"
+    return str((configuration.project.root / data_path).resolve())
 
 
 def _mirror_registry(configuration: Configuration) -> dict[str, Any]:

@@ -61,6 +61,7 @@ class PrometheusSettings(Section):
     enabled: bool
     port: int = Port
     retention: str = Field(pattern=r"^\d+[smhdwy]$")
+    data_path: str
 
 
 class JaegerSettings(Section):

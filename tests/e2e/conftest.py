@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 PROFILE = "e2e"
+PROMETHEUS_DATA = "prometheus-data"
 KIT_FILES = ("config", "cfssl", "stack", "dodo.py", "tasks.py")
 
 # Off the defaults, so a user's stack on 5000, 9090 ... is not disturbed.
@@ -39,7 +40,8 @@ E2E_OVERRIDES = {
     "mirror": {"port": 15000},
     "push_registry": {"port": 15002},
     "upstream": {"port": 15003},
-    "prometheus": {"port": 19090},
+    # A bind mount, not a volume: its owner is fixed inside the daemon (rootless too).
+    "prometheus": {"port": 19090, "data_path": PROMETHEUS_DATA},
     "jaeger": {"ui_port": 26686, "otlp_grpc_port": 14317, "otlp_http_port": 14318},
 }
 
@@ -136,6 +138,20 @@ def running_stack(configuration: Configuration) -> Iterator[DockerCompose]:
         yield stack
     finally:
         stack.stop(down=True)
+        _empty_through_the_daemon(
+            configuration.project.root / PROMETHEUS_DATA, configuration.images.busybox
+        )
+
+
+def _empty_through_the_daemon(folder: Path, image: str) -> None:
+    # Files there belong to Prometheus's uid (a subordinate id under rootless), so
+    # only a container can remove them.
+    docker.from_env().containers.run(
+        image,
+        ["sh", "-c", "rm -rf /data/* /data/.[!.]*"],
+        volumes={str(folder): {"bind": "/data", "mode": "rw"}},
+        remove=True,
+    )
 
 
 DAEMON_VARIABLE = "MIRRORSTACK_ALLOW_DAEMON_CHANGES"

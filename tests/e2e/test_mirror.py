@@ -14,6 +14,7 @@ from mirrorstack.docker_checks import push_to_registries
 from mirrorstack.http import kit_client, kit_ssl_context
 from mirrorstack.registry_api import RegistryClient
 from mirrorstack.tls_probe import probe, refuses_tls_1_1
+from tests.e2e.conftest import PROMETHEUS_DATA
 
 pytestmark = pytest.mark.e2e
 
@@ -193,3 +194,14 @@ def _compose(configuration, *arguments):
     from mirrorstack import compose
 
     compose.run(configuration, *arguments, capture=True)
+
+
+def test_prometheus_keeps_its_data_on_the_bind_mount(
+    project, configuration, running_stack
+):
+    data = project.root / PROMETHEUS_DATA
+
+    result = wait_for_query(configuration, 'up{job="prometheus"}')
+
+    assert result
+    assert (data / "wal").is_dir()

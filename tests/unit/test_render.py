@@ -138,3 +138,22 @@ def test_prometheus_scrapes_both_registries_and_itself(rendered):
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert jobs["mirror"]["static_configs"][0]["targets"] == ["mirror:5001"]
     assert {"prometheus", "mirror", "push-registry", "jaeger"} <= set(jobs)
+
+
+def test_prometheus_data_on_a_bind_mount_is_owned_by_its_init_container(tmp_path):
+    root = copy_kit(tmp_path)
+    settings = root / "config" / "settings.toml"
+    settings.write_text(
+        settings.read_text().replace('data_path = ""', 'data_path = "data/prometheus"')
+    )
+
+    run_doit(root, "env", "certs", "render")
+    model = compose_model(root)
+
+    expected = str(root / "data" / "prometheus")
+    for name in ("prometheus", "prometheus-init"):
+        mounts = {m["target"]: m for m in model["services"][name]["volumes"]}
+        assert mounts["/prometheus"]["type"] == "bind"
+        assert mounts["/prometheus"]["source"] == expected
+    assert model["services"]["prometheus-init"]["command"][:2] == ["chown", "-R"]
+    assert "prometheus-data" not in model.get("volumes", {})
