@@ -13,7 +13,8 @@ shopt -s inherit_errexit
 
 TEST_USER=mirrorstack-test
 # dbus-user-session is left out: it serves systemd user sessions, and there is no systemd here.
-DEBIAN_PACKAGES=(rootlesskit slirp4netns uidmap)
+# python3-venv: the test user needs a Python of its own; root's may live under /root.
+DEBIAN_PACKAGES=(rootlesskit slirp4netns uidmap python3-venv)
 ROOTFUL_HOST=unix:///var/run/docker.sock
 ROOTLESS_SCRIPT=/usr/share/docker.io/contrib/dockerd-rootless.sh
 SUBID_FIRST=100000

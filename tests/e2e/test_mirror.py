@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import subprocess
 import time
+from pathlib import Path
 
 import docker
 import httpx
 import pytest
 
+from mirrorstack import daemon
 from mirrorstack.docker_checks import push_to_registries
 from mirrorstack.http import kit_client, kit_ssl_context
 from mirrorstack.registry_api import RegistryClient
@@ -205,3 +209,21 @@ def test_prometheus_keeps_its_data_on_the_bind_mount(
 
     assert result
     assert (data / "wal").is_dir()
+
+
+def test_daemon_files_are_where_the_daemons_mode_reads_them(
+    configuration, configured_daemon
+):
+    mode = daemon.current_mode()
+    paths = daemon.daemon_paths(mode, Path.home(), os.environ)
+    mirror = configuration.settings.mirror
+
+    mirrors = json.loads(paths.daemon_json.read_text())["registry-mirrors"]
+
+    assert configured_daemon in mirrors
+    assert (paths.certs_d / f"{mirror.hostname}:{mirror.port}" / "ca.crt").is_file()
+    if os.environ.get("DOCKER_HOST", "").startswith("unix:///run/user/"):
+        user_config = Path.home() / ".config" / "docker"
+        assert mode is daemon.DaemonMode.ROOTLESS
+        assert paths.daemon_json.is_relative_to(user_config)
+        assert paths.certs_d.is_relative_to(user_config)
