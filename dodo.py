@@ -100,7 +100,9 @@ def task_render() -> Iterator[dict[str, Any]]:
         yield {
             "name": output.target,
             "actions": [(render.render_output, [output, configuration])],
-            "file_dep": [str(ROOT / output.template)],
+            "file_dep": [
+                str(ROOT / path) for path in (output.template, *output.inputs)
+            ],
             "targets": [str(PROJECT.build_dir / output.target)],
             "uptodate": [config_changed(output.values(configuration))],
             "clean": True,

@@ -34,7 +34,7 @@ from mirrorstack import (
 from mirrorstack.errors import MirrorstackError
 from mirrorstack.http import kit_client
 from mirrorstack.pki import verify_certificates, verify_chain_of
-from mirrorstack.registry_api import RegistryClient
+from mirrorstack.registry_api import RegistryClient, repository_name
 from mirrorstack.settings import PROFILE_VARIABLE, Configuration, Project, load
 from mirrorstack.tls_probe import probe
 
@@ -378,26 +378,34 @@ def list_repos(c: Context) -> None:
             print(repository)
 
 
-@task(name="list-tags", help={"repository": "e.g. library/busybox"})
+@task(
+    name="list-tags",
+    positional=["repository"],
+    help={"repository": "e.g. busybox (that is, library/busybox) or grafana/loki"},
+)
 @reporting_errors
 def list_tags(c: Context, repository: str) -> None:
     """List the tags of one repository in the mirror."""
     registry, http = mirror_registry(configuration())
     with http:
-        for tag in registry.tags(repository):
+        for tag in registry.tags(repository_name(repository)):
             print(tag)
 
 
 @task(
     name="get-manifest",
-    help={"repository": "e.g. library/busybox", "reference": "a tag or a digest"},
+    positional=["repository", "reference"],
+    help={
+        "repository": "e.g. busybox (that is, library/busybox) or grafana/loki",
+        "reference": "a tag or a digest, e.g. 1.35.0 or sha256:...",
+    },
 )
 @reporting_errors
-def get_manifest(c: Context, repository: str, reference: str = "latest") -> None:
+def get_manifest(c: Context, repository: str, reference: str) -> None:
     """Show a manifest (Docker v2, OCI manifest or OCI index) from the mirror."""
     registry, http = mirror_registry(configuration())
     with http:
-        manifest = registry.manifest(repository, reference)
+        manifest = registry.manifest(repository_name(repository), reference)
     print(f"media type: {manifest.media_type}")
     print(f"digest: {manifest.digest}")
     print(json.dumps(manifest.body, indent=2))

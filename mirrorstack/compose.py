@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,9 +31,12 @@ def command(configuration: Configuration, *arguments: str) -> list[str]:
         raise StackError(
             f"{project.compose_file} does not exist. Run `invoke render` first."
         )
+    # compose writes terminal control codes even into pipes unless told not to.
+    ansi = [] if sys.stdout.isatty() else ["--ansi", "never"]
     return [
         "docker",
         "compose",
+        *ansi,
         "--project-name",
         configuration.settings.stack.project,
         "--file",

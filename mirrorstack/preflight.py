@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import socket
 import subprocess
 
@@ -11,7 +12,7 @@ from docker.errors import DockerException, ImageNotFound
 
 from mirrorstack.errors import PreflightError
 from mirrorstack.services import services
-from mirrorstack.settings import Settings
+from mirrorstack.settings import Configuration, Settings
 
 
 def check_engine() -> str:
@@ -41,6 +42,19 @@ def check_compose() -> str:
             "`sudo ci/install-engine.sh`; elsewhere install the compose plugin."
         )
     return version
+
+
+def check_mirror_hostname(configuration: Configuration) -> None:
+    """Fail when clients would reach the mirror by a name its certificate lacks."""
+    hostname = configuration.settings.mirror.hostname
+    request = configuration.project.cfssl_dir / "registry.json"
+    hosts = json.loads(request.read_text()).get("hosts", [])
+    if hostname not in hosts:
+        raise PreflightError(
+            f"{configuration.project.settings_file}: [mirror] hostname = {hostname!r} "
+            f"is not among the hosts of {request} ({', '.join(hosts)}). Add it there "
+            "(`invoke certs` then re-issues the leaf certificates) or use one of them."
+        )
 
 
 def missing_images(images: list[str]) -> list[str]:

@@ -82,6 +82,24 @@ class RegistryClient:
         return response
 
 
+def repository_name(name: str) -> str:
+    """Docker Hub's name for an image: `busybox` is `library/busybox`."""
+    return name if "/" in name else f"library/{name}"
+
+
+def refuses_push(base_url: str, client: httpx.Client, repository: str) -> str:
+    """Start a blob upload; return the registry's refusal, or raise if it accepts."""
+    url = f"{base_url.rstrip('/')}/v2/{repository}/blobs/uploads/"
+    response = client.post(url)
+    if response.status_code == httpx.codes.ACCEPTED:
+        client.delete(urljoin(url, response.headers.get("location", "")))
+        raise RegistryApiError(
+            f"POST {url} started an upload: this registry takes pushes. A "
+            "pull-through cache must not; check its configuration has a proxy section."
+        )
+    return f"HTTP {response.status_code} {_registry_error(response)}"
+
+
 def _next_link(response: httpx.Response) -> str | None:
     # Distribution answers `Link: </v2/_catalog?last=x&n=100>; rel="next"`.
     link = response.links.get("next")

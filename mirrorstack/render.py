@@ -7,9 +7,11 @@ doit re-renders a file exactly when its template or its values change.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from mirrorstack.files import write_atomically
@@ -24,6 +26,33 @@ JAEGER_HEALTH_PATH = "/status"
 Context = Callable[[Configuration], dict[str, Any]]
 
 
+# The files each service mounts. Their digest is a label of the service, so that
+# `docker compose up` recreates a service whose certificate or configuration changed.
+SERVICE_INPUTS = {
+    "mirror": (
+        "build/registry/mirror-config.yml",
+        "build/secrets/mirror.env",
+        "certs/registry-chain.pem",
+        "certs/registry-key.pem",
+    ),
+    "push-registry": (
+        "build/registry/push-registry-config.yml",
+        "certs/registry-chain.pem",
+        "certs/registry-key.pem",
+    ),
+    "upstream": ("build/registry/upstream-config.yml",),
+    "prometheus": ("build/prometheus/prometheus.yml",),
+    "loki": ("build/loki/loki-config.yaml",),
+    "alloy": ("build/alloy/config.alloy",),
+    "grafana": (
+        "build/secrets/grafana.env",
+        "build/grafana/provisioning/datasources/datasources.yaml",
+        "build/grafana/provisioning/dashboards/dashboards.yaml",
+        "build/grafana/dashboards/registry.json",
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Output:
     """One file under build/: a rendered template, or a copy if context is None."""
@@ -31,6 +60,7 @@ class Output:
     target: str
     template: str
     context: Context | None
+    inputs: tuple[str, ...] = ()
 
     def values(self, configuration: Configuration) -> dict[str, Any]:
         return self.context(configuration) if self.context else {}
@@ -59,6 +89,14 @@ def _compose(configuration: Configuration) -> dict[str, Any]:
         "secrets_dir": str(project.build_dir.resolve() / "secrets"),
         "prometheus_data": _prometheus_data(configuration),
     }
+
+
+def _digest(root: Path, paths: tuple[str, ...]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        file = root / path
+        digest.update(file.read_bytes() if file.is_file() else b"missing")
+    return digest.hexdigest()[:16]
 
 
 def _prometheus_data(configuration: Configuration) -> str:
@@ -119,7 +157,12 @@ def _grafana_dashboards(configuration: Configuration) -> dict[str, Any]:
 
 
 OUTPUTS: tuple[Output, ...] = (
-    Output("compose.yaml", "stack/compose.yaml.j2", _compose),
+    Output(
+        "compose.yaml",
+        "stack/compose.yaml.j2",
+        _compose,
+        tuple(sorted({path for paths in SERVICE_INPUTS.values() for path in paths})),
+    ),
     Output(
         "registry/mirror-config.yml",
         "config/registry/registry-config.yml.j2",
@@ -167,7 +210,15 @@ def render_output(output: Output, configuration: Configuration) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(template, target)
         return
-    text = render_template(template, output.values(configuration))
+    context = output.values(configuration)
+    if output.inputs:
+        # Read when the task runs, after doit has brought these files up to date;
+        # doit tracks them through file_dep, not through the values.
+        context["inputs_digest"] = {
+            service: _digest(project.root, paths)
+            for service, paths in SERVICE_INPUTS.items()
+        }
+    text = render_template(template, context)
     write_atomically(target, text.encode())
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from mirrorstack.errors import SettingsError
 
@@ -116,6 +117,34 @@ class Settings(Section):
     alloy: AlloySettings
     grafana: GrafanaSettings
     docker: DockerSettings
+
+    @model_validator(mode="after")
+    def _ports_are_distinct(self) -> Settings:
+        taken: dict[int, str] = {}
+        for key, port in self.published_ports():
+            if port in taken:
+                raise ValueError(
+                    f"{key} = {port} is also {taken[port]}; each published port "
+                    "must be different"
+                )
+            taken[port] = key
+        return self
+
+    def published_ports(self) -> list[tuple[str, int]]:
+        """Each enabled service's published port, with the key that sets it."""
+        candidates = [
+            (True, "mirror.port", self.mirror.port),
+            (True, "push_registry.port", self.push_registry.port),
+            (self.upstream.enabled, "upstream.port", self.upstream.port),
+            (self.prometheus.enabled, "prometheus.port", self.prometheus.port),
+            (self.jaeger.enabled, "jaeger.ui_port", self.jaeger.ui_port),
+            (self.jaeger.enabled, "jaeger.otlp_grpc_port", self.jaeger.otlp_grpc_port),
+            (self.jaeger.enabled, "jaeger.otlp_http_port", self.jaeger.otlp_http_port),
+            (self.loki.enabled, "loki.port", self.loki.port),
+            (self.alloy.enabled, "alloy.port", self.alloy.port),
+            (self.grafana.enabled, "grafana.port", self.grafana.port),
+        ]
+        return [(key, port) for enabled, key, port in candidates if enabled]
 
 
 @dataclass(frozen=True)
@@ -247,9 +276,18 @@ def _validate(
     try:
         return model.model_validate(values)
     except ValidationError as error:
-        first = error.errors()[0]
-        key = ".".join(str(part) for part in first["loc"])
+        # A misspelt key also leaves the right one missing: name the misspelling first.
+        errors = sorted(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        problems = "; ".join(_describe(entry) for entry in errors)
         raise SettingsError(
-            f"{path} (profile {profile!r}): key {key!r}: {first['msg']}. "
-            f"Fix that key and run the command again."
+            f"{path} (profile {profile!r}): {problems}. "
+            "Fix the file and run the command again."
         ) from None
+
+
+def _describe(error: ErrorDetails) -> str:
+    key = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        return f"key {key!r} is not a setting"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"key {key!r}: {message}" if key else message

@@ -159,7 +159,8 @@ def test_push_registry_takes_pushes_and_mirror_refuses_them(
     assert report.pushed.endswith(
         f":{configuration.settings.push_registry.port}/mirrorstack-test-push:latest"
     )
-    assert "refused" in report.mirror_refusal
+    assert report.mirror_refusal.startswith("HTTP 405")
+    assert "UNSUPPORTED" in report.mirror_refusal
 
 
 def test_prometheus_counts_mirror_requests_after_a_pull(

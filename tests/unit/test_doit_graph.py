@@ -23,7 +23,7 @@ def test_second_run_executes_nothing(kit):
     assert executed == []
 
 
-def test_new_registry_host_reissues_only_the_leaves(kit):
+def test_new_registry_host_reissues_only_the_leaves_and_marks_the_registries(kit):
     ca_before = (kit / "certs" / "ca.pem").read_bytes()
     intermediate_before = (kit / "certs" / "intermediate-ca.pem").read_bytes()
     request = json.loads((kit / "cfssl" / "registry.json").read_text())
@@ -36,6 +36,7 @@ def test_new_registry_host_reissues_only_the_leaves(kit):
         "certs:registry-chain.pem",
         "certs:registry-peer.pem",
         "certs:registry.pem",
+        "render:compose.yaml",
     ]
     assert (kit / "certs" / "ca.pem").read_bytes() == ca_before
     assert (kit / "certs" / "intermediate-ca.pem").read_bytes() == intermediate_before

@@ -60,11 +60,25 @@ def test_a_bad_port_names_the_file_and_the_key(project):
     assert "'mirror.port'" in str(raised.value)
 
 
-def test_an_unknown_key_is_refused(project):
-    text = project.settings_file.read_text().replace("[mirror]", "[mirror]\nprot = 1")
+def test_a_misspelt_key_is_named_before_the_missing_one(project):
+    text = project.settings_file.read_text().replace("port = 5000", "prot = 5000")
     project.settings_file.write_text(text)
 
-    with pytest.raises(SettingsError, match=r"mirror\.prot"):
+    with pytest.raises(SettingsError) as raised:
+        load(project)
+
+    message = str(raised.value)
+    assert "'mirror.prot' is not a setting" in message
+    assert message.index("mirror.prot") < message.index("'mirror.port'")
+
+
+def test_two_services_on_one_port_are_refused_naming_both_keys(project):
+    text = project.settings_file.read_text().replace("port = 5002", "port = 5000")
+    project.settings_file.write_text(text)
+
+    with pytest.raises(
+        SettingsError, match=r"push_registry\.port = 5000 is also mirror\.port"
+    ):
         load(project)
 
 
