@@ -157,3 +157,23 @@ def test_prometheus_data_on_a_bind_mount_is_owned_by_its_init_container(tmp_path
         assert mounts["/prometheus"]["source"] == expected
     assert model["services"]["prometheus-init"]["command"][:2] == ["chown", "-R"]
     assert "prometheus-data" not in model.get("volumes", {})
+
+
+def test_reissued_certificate_changes_only_the_registries_inputs_label(tmp_path):
+    root = copy_kit(tmp_path)
+    run_doit(root, "env", "certs", "render")
+    before = compose_model(root)["services"]
+    request = root / "cfssl" / "registry.json"
+    request.write_text(
+        request.read_text().replace('"localhost",', '"localhost", "lab",')
+    )
+
+    run_doit(root, "env", "certs", "render")
+    after = compose_model(root)["services"]
+
+    def label(services, name):
+        return services[name]["labels"]["io.mirrorstack.inputs"]
+
+    assert label(after, "mirror") != label(before, "mirror")
+    assert label(after, "push-registry") != label(before, "push-registry")
+    assert label(after, "prometheus") == label(before, "prometheus")
