@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the stand-in images of config/images.toml's [offline] table, FROM scratch, from real
 # programs, for machines that cannot pull any image: Distribution and Jaeger from their Go
-# modules, Prometheus and busybox from Debian's packages (ci/prepare.sh installs those).
+# modules, Prometheus, nginx and busybox from Debian's packages (ci/prepare.sh installs
+# those).
 #
 # An image whose tag exists is kept; --rebuild builds them all again. The Go builds are
 # cached, named by version, in $MIRRORSTACK_CACHE_DIR/bin (default /var/cache/mirrorstack),
@@ -15,6 +16,7 @@ REGISTRY_VERSION=3.1.2
 PROMETHEUS_VERSION=2.42.0
 JAEGER_VERSION=1.75.0
 BUSYBOX_VERSION=1.35.0
+NGINX_VERSION=1.22.1
 
 REGISTRY_MODULE=github.com/distribution/distribution/v3
 JAEGER_MODULE=github.com/jaegertracing/jaeger
@@ -32,9 +34,9 @@ usage() {
     cat <<'EOF'
 usage: ci/build-images.sh [--rebuild]
 
-Build mirrorstack/{registry,prometheus,jaeger,busybox} stand-in images, each only when
-its tag is missing. --rebuild builds every image again (cached Go binaries are reused;
-delete them from /var/cache/mirrorstack/bin to compile again).
+Build mirrorstack/{registry,prometheus,jaeger,busybox,nginx} stand-in images, each only
+when its tag is missing. --rebuild builds every image again (cached Go binaries are
+reused; delete them from /var/cache/mirrorstack/bin to compile again).
 EOF
 }
 
@@ -230,6 +232,37 @@ stage_busybox() {
     mkdir -p "$ctx/rootfs/root" "$ctx/rootfs/home"
 }
 
+# Append the /etc/passwd or /etc/group LINE to FILE unless its name is there already.
+add_account() {
+    local file=$1 line=$2
+    grep -q "^${line%%:*}:" "$file" || printf '%s\n' "$line" >>"$file"
+}
+
+stage_nginx() {
+    local ctx=$1 root=$1/rootfs bundle=/etc/ssl/certs/ca-certificates.crt
+    local mime=/etc/nginx/mime.types
+    require_debian_version nginx "$NGINX_VERSION"
+    [ -f "$mime" ] || die "$mime is missing: reinstall Debian's nginx-common package"
+    [ -f "$bundle" ] || die "$bundle is missing: run ci/prepare.sh (ca-certificates)"
+    make_rootfs "$root" /usr/sbin/nginx /usr/sbin/nginx
+    put "$root" "$mime" "$mime"
+    # For proxy_ssl_trusted_certificate when the upstream has a public certificate.
+    put "$root" "$bundle" "$bundle"
+    # With no `user` directive the workers run as nobody:nogroup, the binary's default;
+    # Debian's own configuration names www-data.
+    add_account "$root/etc/passwd" 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false'
+    add_account "$root/etc/passwd" 'www-data:x:33:33:www-data:/var/www:/bin/false'
+    add_account "$root/etc/group" 'nogroup:x:65534:'
+    add_account "$root/etc/group" 'www-data:x:33:'
+    # The paths `nginx -V` names: the pid file in /run, the default logs in /var/log/nginx
+    # (linked to the container's output, as in the official image), the temporary files
+    # in /var/lib/nginx and a proxy cache in /var/cache/nginx (both from state/).
+    mkdir -p "$root/run" "$root/var/log/nginx" "$ctx/state/cache" \
+        "$ctx/state/lib/"{body,proxy,fastcgi,scgi,uwsgi}
+    ln -sfn /dev/stdout "$root/var/log/nginx/access.log"
+    ln -sfn /dev/stderr "$root/var/log/nginx/error.log"
+}
+
 image_id() {
     docker image inspect --format '{{.Id}}' "$1"
 }
@@ -268,3 +301,4 @@ ensure_image busybox "mirrorstack/busybox:$BUSYBOX_VERSION"
 ensure_image registry "mirrorstack/registry:$REGISTRY_VERSION"
 ensure_image prometheus "mirrorstack/prometheus:$PROMETHEUS_VERSION"
 ensure_image jaeger "mirrorstack/jaeger:$JAEGER_VERSION"
+ensure_image nginx "mirrorstack/nginx:$NGINX_VERSION"

@@ -4,7 +4,7 @@
 # cfssl, and the stand-in images. Each step checks first, so a second run changes nothing.
 set -euo pipefail
 
-DEBIAN_PACKAGES=(prometheus busybox-static openssl ca-certificates skopeo)
+DEBIAN_PACKAGES=(prometheus nginx busybox-static openssl ca-certificates skopeo)
 CFSSL_MODULE=github.com/cloudflare/cfssl/cmd/cfssl@v1.6.5
 
 log() { printf '[prepare] %s\n' "$*"; }
@@ -45,6 +45,12 @@ else
         service prometheus status >/dev/null 2>&1; then
         service prometheus stop >/dev/null
         log "stopped the Prometheus service that Debian's package started (port 9090)"
+    fi
+    # Likewise Debian's nginx, which would hold port 80; the image runs it in a container.
+    if [[ " ${missing[*]} " == *" nginx "* ]] &&
+        service nginx status >/dev/null 2>&1; then
+        service nginx stop >/dev/null
+        log "stopped the nginx service that Debian's package started (port 80)"
     fi
 fi
 

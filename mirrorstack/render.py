@@ -35,13 +35,25 @@ SERVICE_INPUTS = {
         "certs/registry-chain.pem",
         "certs/registry-key.pem",
     ),
+    "front": (
+        "build/front/nginx.conf",
+        "certs/ca.pem",
+        "certs/intermediate-ca.pem",
+        "certs/registry-chain.pem",
+        "certs/registry-key.pem",
+    ),
     "push-registry": (
         "build/registry/push-registry-config.yml",
         "certs/registry-chain.pem",
         "certs/registry-key.pem",
     ),
     "upstream": ("build/registry/upstream-config.yml",),
-    "prometheus": ("build/prometheus/prometheus.yml",),
+    "prometheus": (
+        "build/prometheus/prometheus.yml",
+        "certs/ca.pem",
+        "certs/client.pem",
+        "certs/client-key.pem",
+    ),
     "loki": ("build/loki/loki-config.yaml",),
     "alloy": ("build/alloy/config.alloy",),
     "grafana": (
@@ -74,6 +86,7 @@ def _compose(configuration: Configuration) -> dict[str, Any]:
         "bind_address": settings.stack.bind_address,
         "images": configuration.images.model_dump(),
         "mirror": settings.mirror.model_dump(),
+        "front": settings.front.model_dump(),
         "push_registry": settings.push_registry.model_dump(),
         "upstream": settings.upstream.model_dump(),
         "prometheus": settings.prometheus.model_dump(),
@@ -121,8 +134,13 @@ def _upstream_registry(configuration: Configuration) -> dict[str, Any]:
     return {"service": "upstream", "tls": False, "proxy": None}
 
 
+def _front(configuration: Configuration) -> dict[str, Any]:
+    return {"front": configuration.settings.front.model_dump()}
+
+
 def _prometheus(configuration: Configuration) -> dict[str, Any]:
     return {
+        "front_enabled": configuration.settings.front.enabled,
         "jaeger_enabled": configuration.settings.jaeger.enabled,
         "jaeger_metrics_port": JAEGER_METRICS_PORT,
     }
@@ -178,6 +196,7 @@ OUTPUTS: tuple[Output, ...] = (
         "config/registry/registry-config.yml.j2",
         _upstream_registry,
     ),
+    Output("front/nginx.conf", "config/front/nginx.conf.j2", _front),
     Output(
         "prometheus/prometheus.yml", "config/prometheus/prometheus.yml.j2", _prometheus
     ),

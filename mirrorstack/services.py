@@ -16,12 +16,13 @@ class Service:
 
     name: str
     url: str
-    ready_path: str
+    ready_path: str | None
     published_ports: tuple[int, ...]
 
     @property
-    def ready_url(self) -> str:
-        return self.url + self.ready_path
+    def ready_url(self) -> str | None:
+        """None where only compose's healthcheck can tell (a client cert is needed)."""
+        return None if self.ready_path is None else self.url + self.ready_path
 
 
 def services(settings: Settings) -> list[Service]:
@@ -31,6 +32,14 @@ def services(settings: Settings) -> list[Service]:
     jaeger = settings.jaeger
     table = [
         (True, "mirror", registry, settings.mirror.port, "/v2/", ()),
+        (
+            settings.front.enabled,
+            "front",
+            registry,
+            settings.front.metrics_port,
+            None,
+            (),
+        ),
         (True, "push-registry", registry, settings.push_registry.port, "/v2/", ()),
         (
             settings.upstream.enabled,

@@ -43,6 +43,13 @@ class MirrorSettings(Section):
     cache_ttl: str = Field(pattern=r"^\d+[hms]$")
 
 
+class FrontSettings(Section):
+    enabled: bool
+    metrics_port: int = Port
+    cache_max_size: str = Field(pattern=r"^\d+[kmg]$")
+    cache_inactive: str = Field(pattern=r"^\d+[smhdwy]$")
+
+
 class PushRegistrySettings(Section):
     port: int = Port
 
@@ -97,6 +104,7 @@ class DockerSettings(Section):
 
 class Images(Section):
     registry: str
+    front: str
     prometheus: str
     jaeger: str
     loki: str
@@ -108,6 +116,7 @@ class Images(Section):
 class Settings(Section):
     stack: StackSettings
     mirror: MirrorSettings
+    front: FrontSettings
     push_registry: PushRegistrySettings
     upstream: UpstreamSettings
     pki: PkiSettings
@@ -134,6 +143,7 @@ class Settings(Section):
         """Each enabled service's published port, with the key that sets it."""
         candidates = [
             (True, "mirror.port", self.mirror.port),
+            (self.front.enabled, "front.metrics_port", self.front.metrics_port),
             (True, "push_registry.port", self.push_registry.port),
             (self.upstream.enabled, "upstream.port", self.upstream.port),
             (self.prometheus.enabled, "prometheus.port", self.prometheus.port),

@@ -58,6 +58,8 @@ def wait_until_ready(
     ready = {}
     with httpx.Client(verify=context, timeout=3.0) as client:
         for service in services(configuration.settings):
+            if service.ready_url is None:
+                continue
             _wait_for(client, service, started + timeout)
             ready[service.name] = time.monotonic() - started
             log.info("%s ready in %.1f s", service.name, ready[service.name])
@@ -66,9 +68,10 @@ def wait_until_ready(
 
 def _wait_for(client: httpx.Client, service: Service, deadline: float) -> None:
     last = "no answer yet"
+    url = str(service.ready_url)
     while time.monotonic() < deadline:
         try:
-            response = client.get(service.ready_url)
+            response = client.get(url)
         except httpx.HTTPError as error:
             last = f"{type(error).__name__}: {error}"
         else:
@@ -77,7 +80,7 @@ def _wait_for(client: httpx.Client, service: Service, deadline: float) -> None:
             last = f"HTTP {response.status_code}"
         time.sleep(1)
     raise StackError(
-        f"{service.name} did not become ready at {service.ready_url} ({last}). "
+        f"{service.name} did not become ready at {url} ({last}). "
         f"Hint: `invoke logs --service {service.name}`."
     )
 

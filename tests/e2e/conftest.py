@@ -38,6 +38,7 @@ KIT_FILES = ("config", "cfssl", "stack", "dodo.py", "tasks.py")
 E2E_OVERRIDES = {
     "stack": {"project": "mirrorstack-e2e"},
     "mirror": {"port": 15000},
+    "front": {"metrics_port": 15443},
     "push_registry": {"port": 15002},
     "upstream": {"port": 15003},
     # A bind mount, not a volume: its owner is fixed inside the daemon (rootless too).

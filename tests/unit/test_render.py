@@ -59,7 +59,7 @@ def test_registry_debug_port_is_never_published(rendered):
     _, _, model = rendered
 
     for name in ("mirror", "push-registry"):
-        targets = [port["target"] for port in model["services"][name]["ports"]]
+        targets = [port["target"] for port in model["services"][name].get("ports", [])]
         assert 5001 not in targets
 
 
@@ -128,16 +128,49 @@ def test_images_come_from_the_pin_file(rendered):
     assert model["services"]["prometheus"]["image"] == pins["prometheus"]
 
 
-def test_prometheus_scrapes_both_registries_and_itself(rendered):
-    _, root, _ = rendered
-
+def prometheus_jobs(root):
     config = yaml.safe_load(
         (root / "build" / "prometheus" / "prometheus.yml").read_text()
     )
+    return {job["job_name"]: job for job in config["scrape_configs"]}
 
-    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    assert jobs["mirror"]["static_configs"][0]["targets"] == ["mirror:5001"]
+
+def test_prometheus_scrapes_the_mirror_through_the_front_with_a_client_cert(rendered):
+    _, root, _ = rendered
+
+    jobs = prometheus_jobs(root)
+
+    assert jobs["mirror"]["static_configs"][0]["targets"] == ["front:9443"]
+    assert jobs["mirror"]["scheme"] == "https"
+    assert jobs["mirror"]["tls_config"]["cert_file"] == "/client-certs/client.pem"
     assert {"prometheus", "mirror", "push-registry", "jaeger"} <= set(jobs)
+
+
+def test_the_front_publishes_the_mirror_port_and_the_registry_does_not(rendered):
+    _, _, model = rendered
+
+    front = model["services"]["front"]
+    published = {port["target"]: port["published"] for port in front["ports"]}
+
+    assert published == {5000: "5000", 9443: "5443"}
+    assert "ports" not in model["services"]["mirror"]
+    assert front["depends_on"]["mirror"]["condition"] == "service_healthy"
+
+
+def test_without_the_front_the_registry_serves_the_mirror_port(tmp_path):
+    root = copy_kit(tmp_path)
+    settings = root / "config" / "settings.toml"
+    before, front = settings.read_text().split("[front]\n", 1)
+    front = front.replace("enabled = true", "enabled = false", 1)
+    settings.write_text(f"{before}[front]\n{front}")
+
+    run_doit(root, "env", "certs", "render")
+    model = compose_model(root)
+
+    assert "front" not in model["services"]
+    assert [port["target"] for port in model["services"]["mirror"]["ports"]] == [5000]
+    mirror_job = prometheus_jobs(root)["mirror"]
+    assert mirror_job["static_configs"][0]["targets"] == ["mirror:5001"]
 
 
 def test_prometheus_data_on_a_bind_mount_is_owned_by_its_init_container(tmp_path):
@@ -155,7 +188,10 @@ def test_prometheus_data_on_a_bind_mount_is_owned_by_its_init_container(tmp_path
         mounts = {m["target"]: m for m in model["services"][name]["volumes"]}
         assert mounts["/prometheus"]["type"] == "bind"
         assert mounts["/prometheus"]["source"] == expected
-    assert model["services"]["prometheus-init"]["command"][:2] == ["chown", "-R"]
+    assert (
+        "chown -R 65534:65534 /prometheus"
+        in model["services"]["prometheus-init"]["command"][2]
+    )
     assert "prometheus-data" not in model.get("volumes", {})
 
 
