@@ -4,7 +4,7 @@
 # cfssl, and the stand-in images. Each step checks first, so a second run changes nothing.
 set -euo pipefail
 
-DEBIAN_PACKAGES=(prometheus nginx busybox-static openssl ca-certificates skopeo)
+DEBIAN_PACKAGES=(prometheus nginx busybox-static openssl ca-certificates skopeo curl)
 CFSSL_MODULE=github.com/cloudflare/cfssl/cmd/cfssl@v1.6.5
 
 log() { printf '[prepare] %s\n' "$*"; }

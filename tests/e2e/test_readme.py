@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 import socket
+import subprocess
 
 import pytest
 
@@ -23,13 +24,13 @@ pytestmark = pytest.mark.e2e
 NOT_RUN_HERE = ("invoke quickstart", "invoke test")
 
 
-def readme_invoke_lines():
+def readme_commands(program):
+    """The README's shell lines that run program, continuation lines joined."""
     readme = (REPOSITORY_ROOT / "README.md").read_text()
     blocks = re.findall(r"```sh\n(.*?)```", readme, flags=re.DOTALL)
-    lines = [
-        line.split("#")[0].strip() for block in blocks for line in block.splitlines()
-    ]
-    return [line for line in lines if line.startswith("invoke ")]
+    text = "\n".join(blocks).replace("\\\n", " ")
+    lines = [line.split("#")[0].strip() for line in text.splitlines()]
+    return [line for line in lines if line.startswith(f"{program} ")]
 
 
 def port_is_busy(port):
@@ -42,10 +43,12 @@ def test_readme_offline_flow_works_as_written(tmp_path):
     if port_is_busy(5000):
         pytest.skip("port 5000 is taken (a running mirrorstack?); the README uses it")
     root = copy_kit(tmp_path)
-    commands = [line for line in readme_invoke_lines() if line not in NOT_RUN_HERE]
+    commands = [line for line in readme_commands("invoke") if line not in NOT_RUN_HERE]
+    curls = readme_commands("curl")
     configuration = load(Project(root), "offline")
 
     assert "invoke quickstart --offline" in commands
+    assert curls
     try:
         with daemon_files_restored(configuration):
             for command in commands:
@@ -53,5 +56,11 @@ def test_readme_offline_flow_works_as_written(tmp_path):
                 assert result.returncode == 0, (
                     f"{command}:\n{result.stdout}{result.stderr}"
                 )
+            for command in curls:
+                result = subprocess.run(
+                    shlex.split(command), cwd=root, capture_output=True, text=True
+                )
+                assert result.returncode == 0, f"{command}:\n{result.stderr}"
+                assert "registry_http_requests_total" in result.stdout
     finally:
         run_kit(root, "clean", "--yes", profile=None)
