@@ -176,6 +176,27 @@ def test_concurrent_cold_pulls_fetch_each_blob_from_upstream_once(
     assert 1 <= fetched <= 2, f"{fetched} blob GETs reached the upstream for 2 blobs"
 
 
+def test_access_log_tells_each_blob_request_hit_or_miss(
+    project, configuration, cold_image, tmp_path
+):
+    repository, layer_digest, _ = cold_image
+    for name in ("first", "second"):
+        skopeo_pull(project, configuration, repository, tmp_path / name)
+
+    result = compose.run(
+        configuration, "logs", "--no-log-prefix", "front", capture=True
+    )
+
+    # compose 2.26 starts each line with a terminal code, even with --ansi never.
+    entries = [
+        json.loads(line[line.index("{") :])
+        for line in result.stdout.splitlines()
+        if "{" in line and layer_digest in line
+    ]
+    assert {"MISS", "HIT"} <= {entry["cache"] for entry in entries}
+    assert all(entry["status"] == 200 for entry in entries)
+
+
 def other_ca_client(tmp_path):
     """A client certificate and key from a CA that is not the kit's."""
     key = ec.generate_private_key(ec.SECP256R1())
