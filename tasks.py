@@ -36,7 +36,7 @@ from mirrorstack.http import kit_client
 from mirrorstack.pki import verify_certificates, verify_chain_of
 from mirrorstack.registry_api import RegistryClient, repository_name
 from mirrorstack.settings import PROFILE_VARIABLE, Configuration, Project, load
-from mirrorstack.tls_probe import probe
+from mirrorstack.tls_probe import metrics_accept_kit_client, probe
 
 ROOT = Path(__file__).resolve().parent
 PROJECT = Project(ROOT)
@@ -476,7 +476,7 @@ def prometheus_targets(c: Context) -> None:
 @task(name="verify-prometheus-certs")
 @reporting_errors
 def verify_prometheus_certs(c: Context) -> None:
-    """Check the client certificate given to Prometheus is the kit's and valid."""
+    """Check Prometheus's client certificate is the kit's, valid, and accepted."""
     renewal_days = configuration().settings.pki.renewal_days
     problems = verify_chain_of(
         "client", PROJECT.cfssl_dir, PROJECT.certs_dir, renewal_days=renewal_days
@@ -486,6 +486,16 @@ def verify_prometheus_certs(c: Context) -> None:
     if problems:
         raise Exit("error: the client certificate for Prometheus is not valid.", code=1)
     print("client.pem chains to the kit's CA and allows client authentication")
+    settings = configuration().settings
+    if settings.front.enabled:
+        host, port = settings.mirror.hostname, settings.front.metrics_port
+        accepted = metrics_accept_kit_client(PROJECT, host, port)
+        if accepted is None:
+            print(f"nothing answers on {host}:{port}; start the stack to check it live")
+        elif not accepted:
+            raise Exit(f"error: {host}:{port} refused the kit's client certificate.")
+        else:
+            print(f"the front's metrics endpoint {host}:{port} accepts it")
 
 
 @task(name="test-pull", help={"image": "a Docker Hub image, e.g. busybox:1.35.0"})
@@ -639,6 +649,46 @@ def run_tests(c: Context, e2e: bool = True, pytest_args: str = "") -> None:
         c.run(f"pytest -m e2e -o log_cli=true tests/e2e {pytest_args}", echo=True)
 
 
+# Benchmark
+
+
+def parse_sizes(sizes: str) -> tuple[int, ...]:
+    """Turn "1,4,8" into (1, 4, 8); refuse anything but positive whole numbers."""
+    try:
+        parsed = tuple(int(size) for size in sizes.split(","))
+    except ValueError:
+        parsed = ()
+    if not parsed or min(parsed) < 1:
+        raise Exit(f"error: --sizes {sizes!r} is not a list like 1,4,8.", code=1)
+    return parsed
+
+
+@task(
+    name="bench",
+    help={
+        "image_mb": "size of each generated image in MiB (default 60)",
+        "runs": "how many times each measurement is repeated (default 3)",
+        "sizes": "numbers of concurrent cold pulls to measure (default 1,4,8)",
+        "warm": "number of concurrent warm pulls (default 8)",
+    },
+)
+@reporting_errors
+def run_bench(
+    c: Context, image_mb: int = 60, runs: int = 3, sizes: str = "1,4,8", warm: int = 8
+) -> None:
+    """Measure what the front saves and costs on throwaway stacks; write RESULTS.md."""
+    # Imported here: bench/ lives in this checkout only, not in a kit copy.
+    from bench import report
+    from bench.run import Options, run
+
+    if image_mb < 1 or runs < 1 or warm < 1:
+        raise Exit("error: --image-mb, --runs and --warm must be at least 1.", code=1)
+    options = Options(image_mb, runs, parse_sizes(sizes), warm)
+    results = run(options)
+    print(report.table(results))
+    print(f"wrote {options.results_file}")
+
+
 namespace = Collection(
     quickstart,
     certs,
@@ -675,4 +725,5 @@ namespace = Collection(
     alloy_logs,
     check,
     run_tests,
+    run_bench,
 )

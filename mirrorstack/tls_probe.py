@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from mirrorstack.errors import CertificateError
 from mirrorstack.http import kit_ssl_context
 from mirrorstack.settings import Project
@@ -88,3 +90,18 @@ def _common_name(certificate: Mapping[str, Any]) -> str:
             if key == "commonName":
                 return str(value)
     return ""
+
+
+def metrics_accept_kit_client(project: Project, host: str, port: int) -> bool | None:
+    """Whether the front's metrics answer 200 to the kit's client certificate.
+
+    None when nothing answers there, that is when the stack is not up.
+    """
+    context = kit_ssl_context(project, client_certificate=True)
+    try:
+        response = httpx.get(
+            f"https://{host}:{port}/metrics", verify=context, timeout=10
+        )
+    except httpx.ConnectError:
+        return None
+    return response.status_code == httpx.codes.OK
