@@ -275,3 +275,25 @@ def test_prometheus_scrapes_the_mirror_through_the_front(configuration, running_
 
     assert samples
     assert samples[0].value == 1
+
+
+def test_front_speaks_http2(configuration, running_stack):
+    mirror = configuration.settings.mirror
+
+    result = subprocess.run(
+        [
+            "openssl",
+            "s_client",
+            "-connect",
+            f"{mirror.hostname}:{mirror.port}",
+            "-alpn",
+            "h2",
+        ],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+    assert "ALPN protocol: h2" in result.stdout
