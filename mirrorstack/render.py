@@ -121,9 +121,14 @@ def _prometheus_data(configuration: Configuration) -> str:
 
 
 def _mirror_registry(configuration: Configuration) -> dict[str, Any]:
-    mirror = configuration.settings.mirror
-    proxy = {"remote_url": mirror.upstream_url, "ttl": mirror.cache_ttl}
-    return {"service": "mirror", "tls": True, "proxy": proxy}
+    settings = configuration.settings
+    proxy = {
+        "remote_url": settings.mirror.upstream_url,
+        "ttl": settings.mirror.cache_ttl,
+    }
+    # Behind the front, TLS ends there; the registry is reached only on the compose
+    # network, and a second handshake would slow every manifest request.
+    return {"service": "mirror", "tls": not settings.front.enabled, "proxy": proxy}
 
 
 def _push_registry(configuration: Configuration) -> dict[str, Any]:

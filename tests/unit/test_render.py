@@ -102,8 +102,8 @@ def test_mirror_config_proxies_the_profiles_upstream_with_tls(rendered):
         else "https://registry-1.docker.io"
     )
     assert config["proxy"]["remoteurl"] == expected
-    assert config["http"]["tls"]["minimumtls"] == "tls1.2"
-    assert config["http"]["tls"]["certificate"] == "/certs/registry-chain.pem"
+    # The front terminates TLS; the registry behind it speaks plain HTTP.
+    assert "tls" not in config["http"]
     assert config["storage"]["delete"]["enabled"] is True
     assert config["log"]["formatter"] == "json"
 
@@ -146,6 +146,16 @@ def test_prometheus_scrapes_the_mirror_through_the_front_with_a_client_cert(rend
     assert {"prometheus", "mirror", "push-registry", "jaeger"} <= set(jobs)
 
 
+def test_the_front_serves_tls_1_2_and_up_with_the_chain(rendered):
+    _, root, _ = rendered
+
+    front = (root / "build" / "front" / "nginx.conf").read_text()
+
+    assert "ssl_protocols TLSv1.2 TLSv1.3;" in front
+    assert "ssl_certificate /certs/registry-chain.pem;" in front
+    assert "proxy_cache_lock on;" in front
+
+
 def test_the_front_publishes_the_mirror_port_and_the_registry_does_not(rendered):
     _, _, model = rendered
 
@@ -168,6 +178,11 @@ def test_without_the_front_the_registry_serves_the_mirror_port(tmp_path):
     model = compose_model(root)
 
     assert "front" not in model["services"]
+    registry = yaml.safe_load(
+        (root / "build" / "registry" / "mirror-config.yml").read_text()
+    )
+    assert registry["http"]["tls"]["minimumtls"] == "tls1.2"
+    assert registry["http"]["tls"]["certificate"] == "/certs/registry-chain.pem"
     assert [port["target"] for port in model["services"]["mirror"]["ports"]] == [5000]
     mirror_job = prometheus_jobs(root)["mirror"]
     assert mirror_job["static_configs"][0]["targets"] == ["mirror:5001"]
