@@ -51,7 +51,10 @@ def run(
     """Run one compose command; raise StackError with its output when it fails."""
     argv = command(configuration, *arguments)
     log.info("running %s", " ".join(argv))
-    result = subprocess.run(argv, capture_output=capture, text=True, check=False)
+    # Container logs may hold bytes that are not UTF-8; show them, do not fail on them.
+    result = subprocess.run(
+        argv, capture_output=capture, text=True, errors="replace", check=False
+    )
     if result.returncode != 0:
         detail = (result.stderr or "").strip() if capture else "see the output above"
         raise StackError(

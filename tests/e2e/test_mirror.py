@@ -45,6 +45,7 @@ def openssl_s_client(address, *options):
         input="",
         capture_output=True,
         text=True,
+        errors="replace",
         timeout=30,
         check=False,
     )
