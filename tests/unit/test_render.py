@@ -154,6 +154,7 @@ def test_the_front_serves_tls_1_2_and_up_with_the_chain(rendered):
     assert "ssl_protocols TLSv1.2 TLSv1.3;" in front
     assert "ssl_certificate /certs/registry-chain.pem;" in front
     assert "proxy_cache_lock on;" in front
+    assert "aio threads;" in front
 
 
 def test_the_front_publishes_the_mirror_port_and_the_registry_does_not(rendered):
