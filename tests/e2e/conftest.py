@@ -26,13 +26,12 @@ from testcontainers.compose import DockerCompose
 
 from mirrorstack import daemon, upstream
 from mirrorstack.settings import Configuration, Project, load
+from tests.unit.kit_copy import copy_kit
 
 log = logging.getLogger(__name__)
 
-REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 PROFILE = "e2e"
 PROMETHEUS_DATA = "prometheus-data"
-KIT_FILES = ("config", "cfssl", "stack", "dodo.py", "tasks.py")
 
 # Off the defaults, so a user's stack on 5000, 9090 ... is not disturbed.
 E2E_OVERRIDES = {
@@ -89,13 +88,7 @@ def run_kit(
 @pytest.fixture(scope="session")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     """A copy of the kit with an e2e profile, certificates issued and files rendered."""
-    root = tmp_path_factory.mktemp("mirrorstack-e2e")
-    for name in KIT_FILES:
-        source = REPOSITORY_ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, root / name)
-        else:
-            shutil.copy2(source, root / name)
+    root = copy_kit(tmp_path_factory.mktemp("mirrorstack-e2e"))
     profile = _e2e_profile(root / "config" / "profiles" / "offline.toml")
     (root / "config" / "profiles" / f"{PROFILE}.toml").write_text(
         tomli_w.dumps(profile)

@@ -24,24 +24,12 @@ from cryptography.x509.oid import NameOID
 from mirrorstack import compose
 from mirrorstack.http import kit_ssl_context
 from mirrorstack.prometheus_api import query
+from tests.e2e.registry_uploads import put_manifest, upload_blob
 
 pytestmark = pytest.mark.e2e
 
 HERD = 8
 LAYER_BYTES = 24 * 1024 * 1024
-
-
-def upload_blob(http, base_url, repository, data):
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    started = http.post(f"{base_url}/v2/{repository}/blobs/uploads/")
-    started.raise_for_status()
-    upload = httpx.URL(base_url).join(started.headers["location"])
-    http.put(
-        upload.copy_merge_params({"digest": digest}),
-        content=data,
-        headers={"Content-Type": "application/octet-stream"},
-    ).raise_for_status()
-    return digest
 
 
 def random_layer():
@@ -89,11 +77,7 @@ def cold_image(configuration, running_stack):
                 }
             ],
         }
-        http.put(
-            f"{base_url}/v2/{repository}/manifests/1",
-            content=json.dumps(manifest).encode(),
-            headers={"Content-Type": str(manifest["mediaType"])},
-        ).raise_for_status()
+        put_manifest(http, base_url, repository, "1", manifest)
     return repository, layer_digest, config_digest
 
 

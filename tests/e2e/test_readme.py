@@ -10,13 +10,8 @@ import subprocess
 import pytest
 
 from mirrorstack.settings import Project, load
-from tests.e2e.conftest import (
-    REPOSITORY_ROOT,
-    daemon_files_restored,
-    require_daemon_changes,
-    run_kit,
-)
-from tests.unit.kit_copy import copy_kit
+from tests.e2e.conftest import daemon_files_restored, require_daemon_changes, run_kit
+from tests.unit.kit_copy import REPOSITORY_ROOT, copy_kit
 
 pytestmark = pytest.mark.e2e
 

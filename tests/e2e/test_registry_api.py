@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-
-import httpx
 import pytest
 
 from mirrorstack.http import kit_client
 from mirrorstack.registry_api import RegistryClient
+from tests.e2e.registry_uploads import put_manifest, upload_blob
 
 pytestmark = pytest.mark.e2e
 
@@ -20,15 +17,7 @@ OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 def push_tiny_image(http, base_url, repository, tag):
     """Upload a config blob and an OCI manifest through the registry's HTTP API."""
     config = b"{}"
-    digest = "sha256:" + hashlib.sha256(config).hexdigest()
-    started = http.post(f"{base_url}/v2/{repository}/blobs/uploads/")
-    started.raise_for_status()
-    upload = httpx.URL(base_url).join(started.headers["location"])
-    http.put(
-        upload.copy_merge_params({"digest": digest}),
-        content=config,
-        headers={"Content-Type": "application/octet-stream"},
-    ).raise_for_status()
+    digest = upload_blob(http, base_url, repository, config)
     manifest = {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
@@ -39,11 +28,7 @@ def push_tiny_image(http, base_url, repository, tag):
         },
         "layers": [],
     }
-    http.put(
-        f"{base_url}/v2/{repository}/manifests/{tag}",
-        content=json.dumps(manifest).encode(),
-        headers={"Content-Type": OCI_MANIFEST},
-    ).raise_for_status()
+    put_manifest(http, base_url, repository, tag, manifest)
 
 
 @pytest.fixture(scope="module")
