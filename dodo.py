@@ -17,6 +17,7 @@ from doit.tools import config_changed
 
 from mirrorstack import pki, render, secrets
 from mirrorstack.errors import MirrorstackError
+from mirrorstack.pki.specs import CHAIN_MEMBERS, certificate_file
 from mirrorstack.settings import Configuration, Project, load
 
 ROOT = Path(__file__).resolve().parent
@@ -84,10 +85,7 @@ def task_certs() -> Iterator[dict[str, Any]]:
     yield {
         "name": chain.name,
         "actions": [(pki.write_chain, [certs_dir])],
-        "file_dep": [
-            str(certs_dir / "registry.pem"),
-            str(certs_dir / "intermediate-ca.pem"),
-        ],
+        "file_dep": [str(certificate_file(name, certs_dir)) for name in CHAIN_MEMBERS],
         "targets": [str(chain)],
         "clean": True,
     }

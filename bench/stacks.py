@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -25,11 +24,10 @@ import tomli_w
 from bench.errors import BenchError
 from mirrorstack import compose
 from mirrorstack.settings import PROFILE_VARIABLE, Configuration, Project, load
+from tests.unit.kit_copy import copy_kit
 
 log = logging.getLogger(__name__)
 
-REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
-KIT_FILES = ("config", "cfssl", "stack", "dodo.py", "tasks.py")
 PROJECT_PREFIX = "mirrorstack-bench"
 PROJECT_LABEL = "com.docker.compose.project"
 # doit marks each task it executes with this prefix; up-to-date tasks get "-- ".
@@ -75,13 +73,7 @@ class DoitRun:
 
 def make_kit_copy(destination: Path) -> Project:
     """Copy the kit's inputs into destination and write one profile per variant."""
-    for name in KIT_FILES:
-        source = REPOSITORY_ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, destination / name)
-        else:
-            shutil.copy2(source, destination / name)
-    project = Project(destination)
+    project = Project(copy_kit(destination))
     offline = project.profile_file("offline")
     for variant in Variant:
         profile = bench_profile(offline, variant)

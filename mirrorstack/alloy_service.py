@@ -23,6 +23,7 @@ from mirrorstack.errors import StackError
 from mirrorstack.files import write_atomically
 from mirrorstack.settings import Configuration
 from mirrorstack.templates import render_template
+from mirrorstack.xdg import xdg_dir
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,8 @@ class ManualRun:
 
 def alloy_paths(home: Path, environ: Mapping[str, str]) -> AlloyPaths:
     """Name the unit, config and storage paths under the user's XDG folders."""
-    config_home = _xdg_dir(environ, "XDG_CONFIG_HOME", home / ".config")
-    data_home = _xdg_dir(environ, "XDG_DATA_HOME", home / ".local" / "share")
+    config_home = xdg_dir(environ, "XDG_CONFIG_HOME", home / ".config")
+    data_home = xdg_dir(environ, "XDG_DATA_HOME", home / ".local" / "share")
     return AlloyPaths(
         unit=config_home / "systemd" / "user" / UNIT_NAME,
         config=config_home / "mirrorstack" / "alloy" / "config.alloy",
@@ -84,7 +85,7 @@ def docker_socket_url(environ: Mapping[str, str], uid: int) -> str:
     docker_host = environ.get("DOCKER_HOST", "")
     if docker_host.startswith("unix://"):
         return docker_host
-    runtime = _xdg_dir(environ, "XDG_RUNTIME_DIR", Path(f"/run/user/{uid}"))
+    runtime = xdg_dir(environ, "XDG_RUNTIME_DIR", Path(f"/run/user/{uid}"))
     return f"unix://{runtime / 'docker.sock'}"
 
 
@@ -300,9 +301,3 @@ def _unit_word(word: str) -> str:
         escaped = escaped.replace("\\", "\\\\").replace('"', '\\"')
         return f'"{escaped}"'
     return escaped
-
-
-def _xdg_dir(environ: Mapping[str, str], name: str, default: Path) -> Path:
-    # The XDG spec says to ignore a relative value, as if it were unset.
-    value = environ.get(name, "")
-    return Path(value) if os.path.isabs(value) else default

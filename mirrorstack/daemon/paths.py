@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mirrorstack.daemon.mode import DaemonMode
+from mirrorstack.xdg import xdg_dir
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,8 @@ def daemon_paths(
             pid_file=Path("/var/run/docker.pid"),
         )
     elif mode is DaemonMode.ROOTLESS:
-        config = _xdg_dir(environ, "XDG_CONFIG_HOME", home / ".config") / "docker"
-        runtime = _xdg_dir(environ, "XDG_RUNTIME_DIR", Path(f"/run/user/{os.getuid()}"))
+        config = xdg_dir(environ, "XDG_CONFIG_HOME", home / ".config") / "docker"
+        runtime = xdg_dir(environ, "XDG_RUNTIME_DIR", Path(f"/run/user/{os.getuid()}"))
         # A rootless daemon reads certs.d beside its daemon.json, not ~/.docker.
         paths = DaemonPaths(
             daemon_json=config / "daemon.json",
@@ -51,12 +52,6 @@ def daemon_paths(
             pid_file=None,
         )
     return _under(root, paths)
-
-
-def _xdg_dir(environ: Mapping[str, str], name: str, default: Path) -> Path:
-    # The XDG spec says to ignore a relative value, as if it were unset.
-    value = environ.get(name, "")
-    return Path(value) if os.path.isabs(value) else default
 
 
 def _under(root: Path, paths: DaemonPaths) -> DaemonPaths:

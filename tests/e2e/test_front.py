@@ -11,7 +11,6 @@ import re
 import ssl
 import subprocess
 import tarfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -23,8 +22,8 @@ from cryptography.x509.oid import NameOID
 
 from mirrorstack import compose
 from mirrorstack.http import kit_ssl_context
-from mirrorstack.prometheus_api import query
 from tests.e2e.registry_uploads import put_manifest, upload_blob
+from tests.e2e.test_mirror import wait_for_query
 
 pytestmark = pytest.mark.e2e
 
@@ -258,12 +257,7 @@ def test_metrics_serve_prometheus_text_to_the_kit_client(
 
 
 def test_prometheus_scrapes_the_mirror_through_the_front(configuration, running_stack):
-    samples = []
-    for _ in range(30):
-        samples = query(configuration.settings, 'up{job="mirror"}')
-        if samples and samples[0].value == 1:
-            break
-        time.sleep(2)
+    samples = wait_for_query(configuration, 'up{job="mirror"}')
 
     assert samples
     assert samples[0].value == 1

@@ -16,6 +16,7 @@ import pytest
 from mirrorstack import daemon
 from mirrorstack.docker_checks import push_to_registries
 from mirrorstack.http import kit_client, kit_ssl_context
+from mirrorstack.prometheus_api import query
 from mirrorstack.registry_api import RegistryClient
 from mirrorstack.tls_probe import probe, refuses_tls_1_1
 from tests.e2e.conftest import PROMETHEUS_DATA
@@ -51,20 +52,13 @@ def openssl_s_client(address, *options):
     )
 
 
-def prometheus_query(configuration, query):
-    settings = configuration.settings
-    url = f"http://127.0.0.1:{settings.prometheus.port}/api/v1/query"
-    response = httpx.get(url, params={"query": query}, timeout=10)
-    response.raise_for_status()
-    return response.json()["data"]["result"]
-
-
-def wait_for_query(configuration, query, timeout=90):
+def wait_for_query(configuration, expression, timeout=90):
+    """Query Prometheus until a series is above zero, or the timeout passes."""
     deadline = time.monotonic() + timeout
     result = []
     while time.monotonic() < deadline:
-        result = prometheus_query(configuration, query)
-        if result and any(float(sample["value"][1]) > 0 for sample in result):
+        result = query(configuration.settings, expression)
+        if any(sample.value > 0 for sample in result):
             return result
         time.sleep(3)
     return result
@@ -174,7 +168,7 @@ def test_prometheus_counts_mirror_requests_after_a_pull(
     )
 
     assert result
-    assert float(result[0]["value"][1]) > 0
+    assert result[0].value > 0
 
 
 def test_manifest_comes_back_with_a_docker_or_oci_media_type(

@@ -1,4 +1,4 @@
-"""A throwaway copy of the kit's inputs, for tests that render or issue files."""
+"""A throwaway copy of the kit's inputs, for tests and benchmarks that run it."""
 
 from __future__ import annotations
 
