@@ -38,29 +38,8 @@ command -v apt-get >/dev/null 2>&1 ||
 docker --host "$ROOTFUL_HOST" info >/dev/null 2>&1 ||
     die "the rootful engine at $ROOTFUL_HOST does not answer: run ci/start-dockerd.sh"
 
-installed() {
-    [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]
-}
-
-ensure_packages() {
-    local package missing=() apt_log
-    for package in "${DEBIAN_PACKAGES[@]}"; do
-        installed "$package" || missing+=("$package")
-    done
-    if [ ${#missing[@]} -eq 0 ]; then
-        log "Debian packages: all present (${DEBIAN_PACKAGES[*]})"
-        return
-    fi
-    log "Debian packages: installing ${missing[*]}"
-    apt_log=$(mktemp -t mirrorstack-apt.XXXXXX)
-    if ! { apt-get update -qq &&
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-            "${missing[@]}"; } >"$apt_log" 2>&1; then
-        tail -n 20 "$apt_log" >&2
-        die "installing ${missing[*]} failed (log: $apt_log): check the apt sources"
-    fi
-    rm -f "$apt_log"
-}
+# shellcheck source=debian-packages.sh
+. "$here/debian-packages.sh"
 
 ensure_user() {
     if id -u "$TEST_USER" >/dev/null 2>&1; then
@@ -209,7 +188,7 @@ ensure_images() {
             "check that both engines answer and ~/.local/share/docker has room"
 }
 
-ensure_packages
+install_missing "${DEBIAN_PACKAGES[@]}"
 ensure_user
 uid=$(id -u "$TEST_USER")
 gid=$(id -g "$TEST_USER")

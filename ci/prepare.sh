@@ -19,40 +19,18 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 command -v apt-get >/dev/null 2>&1 ||
     die "apt-get not found: this script prepares a Debian bookworm machine"
 
-installed() {
-    [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]
-}
-
-missing=()
-for package in "${DEBIAN_PACKAGES[@]}"; do
-    installed "$package" || missing+=("$package")
+# shellcheck source=debian-packages.sh
+. "$here/debian-packages.sh"
+install_missing "${DEBIAN_PACKAGES[@]}"
+# Without a policy-rc.d that forbids it, a package starts its own service, which would hold
+# a port (Prometheus 9090, nginx 80); the tests run both in containers instead.
+for service in prometheus nginx; do
+    if [[ " ${installed_now[*]} " == *" $service "* ]] &&
+        service "$service" status >/dev/null 2>&1; then
+        service "$service" stop >/dev/null
+        log "stopped the $service service that Debian's package started"
+    fi
 done
-if [ ${#missing[@]} -eq 0 ]; then
-    log "Debian packages: all present (${DEBIAN_PACKAGES[*]})"
-else
-    log "Debian packages: installing ${missing[*]}"
-    apt_log=$(mktemp -t mirrorstack-apt.XXXXXX)
-    if ! { apt-get update -qq &&
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-            "${missing[@]}"; } >"$apt_log" 2>&1; then
-        tail -n 20 "$apt_log" >&2
-        die "installing ${missing[*]} failed (log: $apt_log): check the apt sources"
-    fi
-    rm -f "$apt_log"
-    # Without a policy-rc.d that forbids it, the package starts its own Prometheus, which
-    # would hold port 9090; the tests run Prometheus in a container instead.
-    if [[ " ${missing[*]} " == *" prometheus "* ]] &&
-        service prometheus status >/dev/null 2>&1; then
-        service prometheus stop >/dev/null
-        log "stopped the Prometheus service that Debian's package started (port 9090)"
-    fi
-    # Likewise Debian's nginx, which would hold port 80; the image runs it in a container.
-    if [[ " ${missing[*]} " == *" nginx "* ]] &&
-        service nginx status >/dev/null 2>&1; then
-        service nginx stop >/dev/null
-        log "stopped the nginx service that Debian's package started (port 80)"
-    fi
-fi
 
 "$here/install-engine.sh" ||
     die "installing the Docker engine failed: see ci/install-engine.sh's output above"
